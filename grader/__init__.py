@@ -1,0 +1,3 @@
+"""grader: automated grading and feedback for ML theory assignments."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,97 @@
+"""Student self-check: what the grader reads in a submission, never whether it is right.
+
+It uses no key at all (it does not even load one), so it cannot reveal one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grader.ingest.limits import DEFAULT_LIMITS, Limits
+from grader.ingest.submission import Submission, read_submission
+from grader.kinds import get_kind
+from grader.pipeline import fragments_for, split_components
+from grader.rubric import Rubric
+
+
+@dataclass
+class PartReading:
+    id: str
+    title: str
+    found: str  # how the part was located, or why not
+    readings: list[tuple[str, str]] = field(default_factory=list)  # (component, what was read)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CheckReport:
+    submission: str
+    files: list[str]
+    documents: list[str]
+    problems: list[str]
+    parts: list[PartReading]
+
+    @property
+    def missing(self) -> list[str]:
+        return [p.id for p in self.parts if p.found.startswith("not found")]
+
+
+def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS) -> CheckReport:
+    docs, problems = read_submission(sub, limits)
+    for doc in docs:
+        problems += [p for p in doc.problems if p not in problems]
+        if doc.unreadable:
+            problems.append(f"{doc.source}: {doc.unreadable}")
+    fragments = fragments_for(docs, rubric)
+    parts = []
+    for part in rubric.parts:
+        fragment = fragments.get(part.id)
+        if fragment is None:
+            parts.append(PartReading(part.id, part.title, f"not found (start it with a heading such as '{part.id})')"))
+            continue
+        reading = PartReading(part.id, part.title, fragment.how)
+        pieces = split_components(part, fragment)
+        for component in part.components:
+            piece = pieces.get(component.id)
+            if piece is None:
+                reading.problems.append(f"{component.id}: not found in the text of {part.id}")
+                continue
+            answer = get_kind(component.kind).extract(piece, component)
+            if not part.self_check.show_answer:
+                shown = "found" if answer.readable else f"not read: {answer.problem}"
+            else:
+                shown = get_kind(component.kind).describe(answer)
+            reading.readings.append((component.id, shown))
+            if not answer.readable:
+                reading.problems.append(f"{component.id}: {answer.problem}")
+            elif answer.confidence < 0.75:
+                reading.problems.append(f"{component.id}: read with low confidence ({answer.how}); "
+                                        "a TA will have to confirm it")
+        parts.append(reading)
+    return CheckReport(sub.id, sub.names(), [f"{d.source} ({d.kind})" for d in docs], problems, parts)
+
+
+def format_report(report: CheckReport) -> str:
+    lines = [f"Self-check of {report.submission}: files {', '.join(report.files) or 'none'}",
+             f"Read as: {', '.join(report.documents) or 'nothing readable'}", ""]
+    if report.problems:
+        lines.append("Problems with the files:")
+        lines += [f"  ! {p}" for p in report.problems]
+        lines.append("")
+    for part in report.parts:
+        lines.append(f"[{part.id}] {part.title}")
+        lines.append(f"    found: {part.found}")
+        for component, shown in part.readings:
+            label = "" if component == "answer" else f"{component}: "
+            if "\n" in shown:
+                lines.append(f"    {label}as read:")
+                lines += ["        " + row for row in shown.splitlines()]
+            else:
+                lines.append(f"    {label}{shown}")
+        lines += [f"    ! {p}" for p in part.problems]
+    lines.append("")
+    flagged = sum(1 for p in report.parts if p.problems)
+    lines.append(f"{len(report.parts) - len(report.missing)} of {len(report.parts)} parts found; "
+                 f"{len(report.missing)} missing ({', '.join(report.missing) or 'none'}); {flagged} with problems.")
+    lines.append("This check shows what the grader reads. It does not say whether answers are right.")
+    return "\n".join(lines)

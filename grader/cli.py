@@ -1,0 +1,207 @@
+"""Command line: argument parsing only; each command calls one function.
+
+Exit codes: 0 success (also when some submissions could not be read: they are listed);
+1 internal error; 2 bad usage; 3 broken rubric; 4 missing or stale answer key;
+5 a PATH or overrides file that cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_RUBRIC, EXIT_KEY, EXIT_INPUT = 0, 1, 2, 3, 4, 5
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+def _rubric(args):
+    from grader.rubric import RubricError, default_rubric_path, load_rubric
+
+    try:
+        return load_rubric(args.rubric or default_rubric_path())
+    except RubricError as exc:
+        raise CliError(str(exc), EXIT_RUBRIC) from None
+
+
+def _key(rubric):
+    from grader.key import KeyError_, load_key
+
+    try:
+        return load_key(rubric)
+    except KeyError_ as exc:
+        raise CliError(str(exc), EXIT_KEY) from None
+
+
+def _limits(args):
+    from grader.ingest.limits import Limits
+
+    return Limits(max_file_bytes=int(args.max_mb * 1e6), max_pages=args.max_pages)
+
+
+def cmd_grade(args) -> int:
+    from grader.batch import grade_all, write_reports
+    from grader.ingest.submission import DiscoveryError, discover
+    from grader.score import OverrideError, load_overrides
+
+    rubric = _rubric(args)
+    key = _key(rubric)
+    try:
+        overrides = load_overrides(args.overrides)
+        subs = discover(args.paths)
+    except (OverrideError, DiscoveryError) as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
+    out = Path(args.out)
+    outcome = _with_progress(lambda progress: grade_all(subs, rubric, key, overrides, args.jobs, _limits(args), progress),
+                             len(subs))
+    write_reports(outcome, rubric, key, out)
+    _print_table(outcome, rubric, out)
+    return EXIT_OK
+
+
+def _with_progress(run, total: int):
+    if total < 5 or not sys.stderr.isatty():
+        return run(None)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("grading", total=total)
+        return run(lambda _sid: bar.advance(task))
+
+
+def _print_table(outcome, rubric, out: Path) -> None:
+    rows = [(r.submission, f"{r.score:g}/{r.max_score:g}",
+             str(sum(p.status == "needs_review" for p in r.parts)),
+             "; ".join(r.problems)[:70]) for r in outcome.results]
+    rows += [(f["submission"], "—", "—", f["reason"][:70]) for f in outcome.failures]
+    header = ("submission", "score", "review", "problems")
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    print(f"\n{len(outcome.results)} graded, {len(outcome.failures)} failed; reports in {out}/ "
+          f"(gradebook.csv, summary.html, <id>/result.json, <id>/feedback.html)")
+
+
+def cmd_check(args) -> int:
+    from grader.check import format_report, self_check
+    from grader.ingest.submission import DiscoveryError, discover
+
+    rubric = _rubric(args)
+    try:
+        subs = discover([args.path], as_one=True)
+    except DiscoveryError as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
+    print(format_report(self_check(subs[0], rubric, _limits(args))))
+    return EXIT_OK
+
+
+def cmd_key_build(args) -> int:
+    from grader.key import build_key, write_key
+
+    rubric = _rubric(args)
+    try:
+        key = build_key(rubric)
+    except ModuleNotFoundError as exc:
+        raise CliError(f"cannot build the key: {exc.name} is not installed "
+                       "(install the 'reference' extra: pip install -e '.[reference]')", EXIT_KEY) from None
+    path = write_key(rubric, key)
+    print(f"wrote {path} ({len(key['parts'])} parts with keys, {len(key['numbers'])} blocks of reference numbers)")
+    return EXIT_OK
+
+
+def cmd_key_show(args) -> int:
+    rubric = _rubric(args)
+    key = _key(rubric)
+    public = key.public()
+    if args.json:
+        print(json.dumps(public, indent=2, ensure_ascii=False))
+    else:
+        for part_id, value in public.items():
+            print(f"{part_id:6} {json.dumps(value, ensure_ascii=False)}")
+        for name, block in key.numbers.items():
+            print(f"\n{name}: {block['caption']}")
+            for k, v in block["values"].items():
+                print(f"  {k}: {v}")
+    return EXIT_OK
+
+
+def cmd_rubric_schema(args) -> int:
+    from grader.rubric import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_rubric_check(args) -> int:
+    from grader.selftest import run_self_tests
+
+    rubric = _rubric(args)
+    failures = run_self_tests(rubric, _key(rubric))
+    for failure in failures:
+        print(failure)
+    print(f"{rubric.path.name}: {len(rubric.parts)} parts, {rubric.total:g} points; "
+          f"self-tests {'passed' if not failures else f'FAILED ({len(failures)})'}")
+    return EXIT_OK if not failures else EXIT_RUBRIC
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description="Grade ML theory assignments.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_rubric(p):
+        p.add_argument("--rubric", help="rubric YAML (default: rubrics/ift6135-a3.yaml)")
+        return p
+
+    def with_limits(p):
+        p.add_argument("--max-mb", type=float, default=20.0, help="largest file read, in MB (default 20)")
+        p.add_argument("--max-pages", type=int, default=60, help="most PDF pages read (default 60)")
+        return p
+
+    grade = with_limits(with_rubric(sub.add_parser("grade", help="grade submissions and write reports")))
+    grade.add_argument("paths", nargs="+", metavar="PATH")
+    grade.add_argument("--out", default="reports", help="output folder (default: reports)")
+    grade.add_argument("--overrides", help="TA overrides, YAML or CSV (submission, part, score, comment)")
+    grade.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
+    grade.set_defaults(func=cmd_grade)
+
+    check = with_limits(with_rubric(sub.add_parser("check", help="self-check: show what is read, never the key")))
+    check.add_argument("path", metavar="PATH")
+    check.set_defaults(func=cmd_check)
+
+    key = sub.add_parser("key", help="build or show the answer key").add_subparsers(dest="key_command", required=True)
+    with_rubric(key.add_parser("build", help="run the reference implementations and write the key")).set_defaults(func=cmd_key_build)
+    show = with_rubric(key.add_parser("show", help="print the key"))
+    show.add_argument("--json", action="store_true", help="print {part id: canonical answer} as JSON")
+    show.set_defaults(func=cmd_key_show)
+
+    rubric = sub.add_parser("rubric", help="rubric tools").add_subparsers(dest="rubric_command", required=True)
+    rubric.add_parser("schema", help="print the rubric JSON Schema").set_defaults(func=cmd_rubric_schema)
+    with_rubric(rubric.add_parser("check", help="validate a rubric and run every answer kind's self-test")).set_defaults(func=cmd_rubric_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"grader: error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # an internal error is still one clear line (details with GRADER_DEBUG=1)
+        import os
+
+        if os.environ.get("GRADER_DEBUG"):
+            raise
+        print(f"grader: internal error: {type(exc).__name__}: {exc} (rerun with GRADER_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL

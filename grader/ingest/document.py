@@ -1,0 +1,60 @@
+"""What every reader produces: a Document, the common currency of the pipeline.
+
+A reader (sheet, text, tex, pdf) turns one file into a Document. Later stages never look at the
+file again: segmentation works on `text` (plus `answers` for structured sheets), and grids found by
+a reader's own means (cell fills in a PDF, `\\cellcolor` in LaTeX) travel as `GridFinding`s anchored
+at a character offset in `text`, so that segmentation attaches them to the part whose span holds
+that offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+DocKind = Literal["sheet", "text", "tex", "pdf"]
+
+
+@dataclass(frozen=True)
+class GridFinding:
+    """One 5x5 (or n x n) grid as a reader saw it.
+
+    `cells` is None when the grid was found but its highlights could not be read (no fills, text
+    layer only, marked with bold text only...); `note` then says why.
+    """
+
+    offset: int  # character offset in Document.text where the grid sits
+    cells: frozenset[str] | None
+    method: str  # how it was read, e.g. "pdf-fill", "tex-cellcolor", "text-marked"
+    confidence: float  # 0..1
+    note: str = ""
+    heading: str | None = None  # nearest heading text the reader itself saw above the grid
+    page: int | None = None  # 1-based page, for PDFs
+    labels: tuple[str, ...] = ()  # the cell labels of the grid, row-major
+
+
+@dataclass(frozen=True)
+class HiddenText:
+    """Text a reader left out because a human reader would not see it (white, tiny, ...)."""
+
+    text: str
+    reason: str
+    page: int | None = None
+
+
+@dataclass
+class Document:
+    source: str  # file name inside the submission
+    kind: DocKind
+    text: str = ""
+    grids: list[GridFinding] = field(default_factory=list)
+    # For structured answer sheets: part id -> raw answer, as the student gave it.
+    answers: dict[str, Any] | None = None
+    students: list[dict[str, str]] = field(default_factory=list)
+    # Per-part AI-use disclosures given explicitly (answer sheets); text forms are detected later.
+    ai_use: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # format problems, shown to students
+    hidden: list[HiddenText] = field(default_factory=list)
+    pages: int | None = None
+    # True when the reader could not get any text (a scan): parts become needs_review, never 0.
+    unreadable: str | None = None

@@ -1,0 +1,45 @@
+"""The structured answer sheet (YAML or JSON): part id -> answer. Format in the README."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.ingest.document import Document
+from grader.ingest.limits import RejectedFile
+from grader.ingest.text import decode
+
+
+def looks_like_sheet(path: Path) -> bool:
+    if path.suffix.lower() not in {".yaml", ".yml", ".json"}:
+        return False
+    try:
+        head = path.read_bytes()[:4096].decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return "answers" in head
+
+
+def read_sheet(path: Path) -> Document:
+    text, problems = decode(path.read_bytes(), path.name)
+    try:
+        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else (f" at line {exc.lineno}" if hasattr(exc, "lineno") else "")
+        raise RejectedFile(f"{path.name} is not a valid answer sheet: syntax error{where}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+        raise RejectedFile(f"{path.name} is not a valid answer sheet: it needs an 'answers' mapping")
+    answers = {str(k).strip(): v for k, v in data["answers"].items()}
+    students = []
+    for s in data.get("students") or []:
+        if isinstance(s, dict):
+            students.append({k: str(s.get(k, "") or "") for k in ("name", "sid", "email")})
+        else:
+            problems.append("each entry of 'students' should be a mapping with name, sid and email")
+    ai_use = {str(k): str(v) for k, v in (data.get("ai_use") or {}).items()} if isinstance(data.get("ai_use"), dict) else {}
+    return Document(source=path.name, kind="sheet", answers=answers, students=students, ai_use=ai_use,
+                    problems=problems)

@@ -1,0 +1,157 @@
+"""Which files make one student's submission, and reading them all into Documents.
+
+What a PATH is (CONTRACT.md):
+- a lone file is one submission, its stem the id (a .zip is unpacked safely first);
+- a Gradescope export (`submission_metadata.yml` beside `submission_NNN` folders) is a batch,
+  each folder one submission, its students from the metadata;
+- a folder holding subfolders is a batch: each subfolder is one submission named after it, and
+  each loose file beside them is a submission of its own;
+- a folder of loose files only is one submission when its documents share one stem
+  (`main.tex` + `main.pdf`) or it holds a LaTeX main file (`\\documentclass`); otherwise every
+  stem is a separate submission (a TA's folder of 200 PDFs is 200 students).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from grader.ingest.document import Document
+from grader.ingest.limits import DEFAULT_LIMITS, Limits, RejectedFile
+
+DOCUMENT_SUFFIXES = {".tex", ".pdf", ".md", ".markdown", ".txt", ".yaml", ".yml", ".json", ".zip"}
+IGNORED = {"submission_metadata.yml", "submission_metadata.json"}
+
+
+@dataclass
+class Submission:
+    id: str
+    files: list[Path]
+    root: Path  # the folder the files' names are relative to
+    students: list[dict[str, str]] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        return sorted(str(f.relative_to(self.root)) if f.is_relative_to(self.root) else f.name for f in self.files)
+
+
+class DiscoveryError(Exception):
+    pass
+
+
+def _documents(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in IGNORED
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def _loose_groups(folder: Path, files: list[Path]) -> list[Submission]:
+    docs = [f for f in files if f.suffix.lower() in DOCUMENT_SUFFIXES]
+    stems = sorted({f.stem for f in docs})
+    is_latex_project = any(f.suffix.lower() == ".tex" and b"\\documentclass" in f.read_bytes()[:20000]
+                           for f in docs)
+    if len(stems) <= 1 or is_latex_project:
+        return [Submission(folder.name, files, folder)]
+    return [Submission(stem, [f for f in docs if f.stem == stem], folder) for stem in stems]
+
+
+def _gradescope_students(folder: Path) -> dict[str, list[dict[str, str]]]:
+    data = yaml.safe_load((folder / "submission_metadata.yml").read_text(encoding="utf-8")) or {}
+    out: dict[str, list[dict[str, str]]] = {}
+    for name, meta in data.items():
+        submitters = (meta or {}).get(":submitters") or (meta or {}).get("submitters") or []
+        out[str(name)] = [{"name": str(s.get(":name") or s.get("name") or ""),
+                           "sid": str(s.get(":sid") or s.get("sid") or ""),
+                           "email": str(s.get(":email") or s.get("email") or "")} for s in submitters]
+    return out
+
+
+def discover(paths: list[str | Path], as_one: bool = False) -> list[Submission]:
+    """Turn command-line PATHs into submissions; ids must be unique within a run."""
+    found: list[Submission] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise DiscoveryError(f"{path}: no such file or folder")
+        if path.is_file():
+            found.append(Submission(path.stem, [path], path.parent))
+        elif as_one:
+            found.append(Submission(path.name, _documents(path), path))
+        elif (path / "submission_metadata.yml").exists():
+            students = _gradescope_students(path)
+            for sub in sorted(p for p in path.iterdir() if p.is_dir()):
+                found.append(Submission(sub.name, _documents(sub), sub, students.get(sub.name, [])))
+        else:
+            subfolders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+            loose = sorted(p for p in path.iterdir() if p.is_file() and p.name not in IGNORED
+                           and not p.name.startswith("."))
+            if subfolders:
+                found += [Submission(s.name, _documents(s), s) for s in subfolders]
+                found += [Submission(f.stem, [f], path) for f in loose if f.suffix.lower() in DOCUMENT_SUFFIXES]
+            else:
+                found += _loose_groups(path, loose)
+    seen: dict[str, Submission] = {}
+    for sub in found:
+        if sub.id in seen:
+            a, b = seen[sub.id], sub
+            raise DiscoveryError(f"two submissions have the id {sub.id!r}: {a.files[0] if a.files else a.root} "
+                                 f"and {b.files[0] if b.files else b.root}")
+        seen[sub.id] = sub
+    return found
+
+
+# Preference when several files answer the same part: the source over its rendering.
+PREFERENCE = {"sheet": 0, "tex": 1, "text": 2, "pdf": 3}
+
+
+def read_file(path: Path, limits: Limits, root: Path) -> list[Document]:
+    from grader.ingest import READERS
+
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise RejectedFile(f"{path.name} is {size / 1e6:.1f} MB, more than the {limits.max_file_bytes / 1e6:.0f} MB allowed")
+    if size == 0:
+        raise RejectedFile(f"{path.name} is empty")
+    suffix = path.suffix.lower()
+    reader = READERS.get(suffix)
+    if reader is None:
+        raise RejectedFile(f"{path.name}: {suffix or 'files without an extension'} cannot be graded "
+                           f"(use .tex, .pdf, .md, .txt or the YAML answer sheet)")
+    started = time.monotonic()
+    docs = reader(path, limits, root)
+    if time.monotonic() - started > limits.parse_seconds:
+        raise RejectedFile(f"{path.name} took longer than {limits.parse_seconds:g} s to read")
+    return docs
+
+
+def read_submission(sub: Submission, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Document], list[str]]:
+    """Every readable document of a submission, best first, and the problems met on the way."""
+    problems: list[str] = []
+    docs: list[Document] = []
+    total = 0
+    gradable = [f for f in sub.files if f.suffix.lower() in DOCUMENT_SUFFIXES]
+    if len(sub.files) > limits.max_files:
+        problems.append(f"{len(sub.files)} files, more than the {limits.max_files} read")
+        gradable = gradable[:limits.max_files]
+    for path in gradable:
+        total += path.stat().st_size
+        if total > limits.max_submission_bytes:
+            problems.append(f"{path.name} skipped: the submission is larger than "
+                            f"{limits.max_submission_bytes / 1e6:.0f} MB")
+            continue
+        try:
+            read = read_file(path, limits, sub.root)
+        except RejectedFile as exc:
+            problems.append(str(exc))
+            continue
+        except Exception as exc:  # a reader bug or a malformed file must not stop the batch
+            problems.append(f"{path.name} could not be read ({type(exc).__name__}: {str(exc)[:200]})")
+            continue
+        docs.extend(read)
+    # .sty, images and the like travel with a LaTeX source; other ignored files are reported.
+    for path in sub.files:
+        if path.suffix.lower() not in DOCUMENT_SUFFIXES | {".sty", ".cls", ".bib", ".png", ".jpg", ".jpeg", ".bbl", ".aux", ".log"}:
+            problems.append(f"{path.name} was not read ({path.suffix or 'no extension'} is not a submission format)")
+    docs.sort(key=lambda d: (PREFERENCE[d.kind], d.source))
+    return docs, problems

@@ -1,0 +1,48 @@
+"""Plain text and Markdown: the text as it is, decoded carefully."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from grader.ingest.document import Document
+from grader.ingest.limits import Limits, RejectedFile
+
+
+def decode(raw: bytes, name: str) -> tuple[str, list[str]]:
+    """UTF-8 (with or without BOM); otherwise Windows-1252 with a note, never a crash."""
+    problems = []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+        problems.append(f"{name} is not UTF-8; it was read as Windows-1252 (save it as UTF-8 to be sure)")
+    if "\x00" in text:
+        raise RejectedFile(f"{name} looks like a binary file, not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), problems
+
+
+_NAME = re.compile(r"^\s*(?:\*\*)?(?:Name|Nom|Student)\s*(?:\*\*)?\s*[:=]\s*(?P<v>[^\n,;]{2,80})", re.I | re.M)
+_SID = re.compile(r"(?:Student\s*ID|Matricule|SID|Student\s*number)\s*(?:\*\*)?\s*[:=#]?\s*(?P<v>\d{6,10})", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def students_from_text(text: str) -> list[dict[str, str]]:
+    head = text[:3000]
+    name, sid, email = _NAME.search(head), _SID.search(head), _EMAIL.search(head)
+    if not (name or sid):
+        return []
+    student = {"name": name["v"].strip() if name else "", "sid": sid["v"] if sid else "",
+               "email": email.group(0) if email else ""}
+    return [student]
+
+
+def read_text(path: Path, limits: Limits) -> Document:
+    raw = path.read_bytes()
+    text, problems = decode(raw, path.name)
+    if len(text) > limits.max_text_chars:
+        raise RejectedFile(f"{path.name} has {len(text):,} characters, more than the {limits.max_text_chars:,} allowed")
+    if not text.strip():
+        raise RejectedFile(f"{path.name} is empty")
+    return Document(source=path.name, kind="text", text=text, problems=problems,
+                    students=students_from_text(text))

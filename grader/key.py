@@ -1,0 +1,112 @@
+"""The answer key: literal keys from the rubric plus keys built by the reference implementations.
+
+`build_key` imports the reference code (torch) lazily and writes `<rubric>.key.json` beside the
+rubric; grading only ever reads that file. Each built entry records the reference call that made
+it, so a rubric whose reference or arguments changed is caught as a stale key, not graded wrongly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+from grader.kinds import get_kind
+from grader.rubric import KeySource, Rubric
+
+
+class KeyError_(Exception):
+    """The key is missing or stale, with what to run."""
+
+
+def _call(spec: str, args: dict[str, Any]) -> Any:
+    module_name, _, function_name = spec.partition(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    return function(**args)
+
+
+def _source_id(source: KeySource) -> str:
+    return json.dumps({"reference": source.reference, "args": source.args}, sort_keys=True)
+
+
+def build_key(rubric: Rubric) -> dict[str, Any]:
+    parts: dict[str, Any] = {}
+    for part in rubric.parts:
+        for component in part.components:
+            if component.key is None:
+                continue
+            kind = get_kind(component.kind)
+            if component.key.reference is not None:
+                value = kind.prepare(_call(component.key.reference, component.key.args), component.settings)
+                entry = {"value": value, "built_from": _source_id(component.key)}
+            else:
+                entry = {"value": kind.prepare(component.key.literal, component.settings)}
+            parts.setdefault(part.id, {})[component.id] = entry
+    numbers = {name: {"caption": block.caption, "values": _call(block.reference, block.args),
+                      "built_from": json.dumps({"reference": block.reference, "args": block.args}, sort_keys=True)}
+               for name, block in rubric.numbers.items()}
+    return {"rubric": rubric.id, "parts": parts, "numbers": numbers}
+
+
+def write_key(rubric: Rubric, key: dict[str, Any]) -> Path:
+    path = rubric.key_path
+    path.write_text(json.dumps(key, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+class Key:
+    """The key as grading uses it: component values per part, and the reference numbers."""
+
+    def __init__(self, rubric: Rubric, data: dict[str, Any] | None):
+        self.rubric = rubric
+        self.values: dict[tuple[str, str], Any] = {}
+        self.numbers: dict[str, Any] = {}
+        built = (data or {}).get("parts", {})
+        stale = []
+        for part in rubric.parts:
+            for component in part.components:
+                if component.key is None:
+                    continue
+                if component.key.literal is not None:
+                    kind = get_kind(component.kind)
+                    self.values[(part.id, component.id)] = kind.prepare(component.key.literal, component.settings)
+                    continue
+                entry = built.get(part.id, {}).get(component.id)
+                if entry is None or entry.get("built_from") != _source_id(component.key):
+                    stale.append(part.id)
+                    continue
+                self.values[(part.id, component.id)] = entry["value"]
+        if stale:
+            where = rubric.key_path.name
+            reason = "is missing" if data is None else "is out of date for parts " + ", ".join(sorted(set(stale)))
+            raise KeyError_(f"the answer key {where} {reason}: run 'grader key build' (needs the 'reference' extra)")
+        for name, block in rubric.numbers.items():
+            entry = (data or {}).get("numbers", {}).get(name)
+            if entry and entry.get("built_from") == json.dumps({"reference": block.reference, "args": block.args}, sort_keys=True):
+                self.numbers[name] = {"caption": block.caption, "values": entry["values"]}
+
+    def value(self, part_id: str, component_id: str) -> Any:
+        return self.values.get((part_id, component_id))
+
+    def public(self) -> dict[str, Any]:
+        """{part id: canonical answer} as CONTRACT.md prints it."""
+        out: dict[str, Any] = {}
+        for part in self.rubric.parts:
+            keyed = [c for c in part.components if (part.id, c.id) in self.values]
+            if not keyed:
+                continue
+            shown = {c.id: get_kind(c.kind).public_key(self.values[(part.id, c.id)]) for c in keyed}
+            out[part.id] = shown[keyed[0].id] if len(part.components) == 1 else shown
+        return out
+
+
+def load_key(rubric: Rubric) -> Key:
+    path = rubric.key_path
+    data = None
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise KeyError_(f"{path.name} is not valid JSON (line {exc.lineno}): run 'grader key build'") from None
+    return Key(rubric, data)

@@ -1,0 +1,134 @@
+"""The one small interface every answer kind implements (in the spirit of PrairieLearn elements).
+
+    prepare(key, settings)          check and normalise the author's key      (rubric load / key build)
+    extract(fragment, component)    student text or sheet value -> Extracted   (parse)
+    grade(answer, key, component)   Extracted + key -> Outcome in [0, 1]       (grade)
+    describe(answer)                plain text of what was read, no verdict    (self-check)
+    TEMPLATE / render_context(...)  HTML of the answer beside the key          (render)
+    self_test(component, key)       answers with the status they must get      (test)
+
+A new kind is one module in `grader/kinds/` that subclasses `Kind` and registers itself; its
+rubric settings are its own pydantic models (`Settings`, `When` for declared mistakes).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from grader.ingest.document import GridFinding
+
+if TYPE_CHECKING:
+    from grader.rubric import Component
+
+Status = Literal["correct", "partial", "incorrect", "missing", "needs_review"]
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """The piece of a submission that answers one part (or one component of it)."""
+
+    part_id: str
+    text: str
+    how: str  # how segmentation found it, e.g. "heading 'Q1.1)' at line 52 of main.tex"
+    confidence: float
+    structured: Any = None  # the raw value from a structured answer sheet, if any
+    grids: tuple[GridFinding, ...] = ()
+    source: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return self.structured is None and not self.text.strip() and not self.grids
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """An answer as read, with how it was found. `value` is JSON-ready, None when nothing usable."""
+
+    value: Any
+    how: str
+    confidence: float
+    problem: str | None = None  # why it could not be read, in words a student understands
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def readable(self) -> bool:
+        return self.value is not None and self.problem is None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    fraction: float  # share of the component's points, 0..1
+    status: Status
+    feedback: str
+    notes: tuple[str, ...] = ()  # answer notes (mistake ids) for statistics and answer groups
+    suggested: bool = False  # a score a TA still has to confirm
+    evidence: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)  # kind-specific details for rendering
+
+
+class StrictModel(BaseModel):
+    """Rubric models reject unknown fields, so a misspelt setting is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoSettings(StrictModel):
+    pass
+
+
+class NoWhen(StrictModel):
+    pass
+
+
+LOW_CONFIDENCE = 0.75  # below this an automatic grade is only a suggestion for review
+
+
+class Kind(ABC):
+    name: ClassVar[str]
+    Settings: ClassVar[type[BaseModel]] = NoSettings
+    When: ClassVar[type[BaseModel]] = NoWhen  # conditions of declared common mistakes
+    needs_key: ClassVar[bool] = True
+    TEMPLATE: ClassVar[str] = "{{ ctx.shown }}"  # jinja source, rendered with render_context()
+
+    def prepare(self, key: Any, settings: BaseModel) -> Any:
+        """Validate and normalise a key value (literal or built by reference code)."""
+        return key
+
+    @abstractmethod
+    def extract(self, fragment: Fragment, component: Component) -> Extracted: ...
+
+    @abstractmethod
+    def grade(self, answer: Extracted, key: Any, component: Component) -> Outcome: ...
+
+    @abstractmethod
+    def describe(self, answer: Extracted) -> str: ...
+
+    def render_context(self, answer: Extracted | None, key: Any, outcome: Outcome | None,
+                       component: Component) -> dict[str, Any]:
+        return {"shown": self.describe(answer) if answer else "—"}
+
+    @abstractmethod
+    def self_test(self, component: Component, key: Any) -> list[tuple[Any, Status]]:
+        """Structured answers with the status each must receive: correct, wrong, unreadable."""
+
+    def public_key(self, key: Any) -> Any:
+        """The key as `grader key show --json` prints it."""
+        return key
+
+
+REGISTRY: dict[str, Kind] = {}
+
+
+def register(kind_cls: type[Kind]) -> type[Kind]:
+    REGISTRY[kind_cls.name] = kind_cls()
+    return kind_cls
+
+
+def get_kind(name: str) -> Kind:
+    from grader import kinds  # noqa: F401  (importing the package registers every kind)
+
+    return REGISTRY[name]

@@ -1,0 +1,240 @@
+"""Grid answers: a set of highlighted cells of an n x n map, labelled "rc" (row, column, 1-based).
+
+Per-cell policy by default: each missing or extra cell costs `penalty_per_cell` points, floor 0.
+Declared mistakes (e.g. the blind spot) add their message when their condition holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field
+
+from grader.kinds.base import (LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status,
+                               StrictModel, register)
+
+
+class GridSettings(StrictModel):
+    size: int = Field(5, ge=2, le=9)
+    policy: Literal["per_cell", "all_or_nothing"] = "per_cell"
+    penalty_per_cell: float = Field(1.0, gt=0)
+
+
+class GridWhen(StrictModel):
+    extra_includes: list[str] = Field(default_factory=list)  # all these cells were added
+    missing_includes: list[str] = Field(default_factory=list)  # all these cells were left out
+    equals: list[str] | None = None  # the answer is exactly this set
+
+
+def labels(size: int) -> list[str]:
+    return [f"{r}{c}" for r in range(1, size + 1) for c in range(1, size + 1)]
+
+
+def _cells_from_value(value: Any, size: int) -> frozenset[str] | str:
+    """Normalise a structured answer to a set of labels, or return what is wrong with it."""
+    if isinstance(value, dict):
+        if "cells" not in value:
+            return "a grid answer needs a 'cells' list"
+        value = value["cells"]
+    if isinstance(value, str):
+        value = re.findall(r"\d+", value)
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        return f"expected a list of cells such as [11, 12], got {type(value).__name__}"
+    if value and all(isinstance(row, (list, tuple)) for row in value):  # a 0/1 matrix
+        if len(value) != size or any(len(row) != size for row in value):
+            return f"a grid matrix must be {size}x{size}"
+        return frozenset(f"{r + 1}{c + 1}" for r, row in enumerate(value) for c, v in enumerate(row)
+                         if v in (1, True, "1", "x", "X"))
+    valid = set(labels(size))
+    cells = {str(item).strip() for item in value}
+    bad = sorted(cells - valid)
+    if bad:
+        return f"not cells of a {size}x{size} grid: {', '.join(bad)}"
+    return frozenset(cells)
+
+
+# Marks students use in plain text or Markdown to highlight a cell label.
+_MARKED = re.compile(r"(\*\*|__|==|\[|\(|<mark>|\*)\s*([1-9][1-9])\s*(\*\*|__|==|\]|\)|</mark>|\*)")
+_LABEL = re.compile(r"(?<![\d.])([1-9][1-9])(?![\d.])")
+_MATRIX_ROW = re.compile(r"^[\s|]*((?:[01xX.#■□-][\s|,]+){4,8}[01xX.#■□-])[\s|]*$", re.M)
+_LIST_CUE = re.compile(r"(receptive field|cells?|highlight|pixels?|\{)", re.I)
+
+
+def _read_text_grid(text: str, size: int) -> Extracted | None:
+    all_labels = labels(size)
+    # 1. a matrix of marks, one row per line
+    rows = _MATRIX_ROW.findall(text)
+    if len(rows) >= size:
+        rows = rows[-size:]
+        tokens = [re.findall(r"[01xX.#■□-]", row) for row in rows]
+        if all(len(t) == size for t in tokens):
+            cells = frozenset(f"{r + 1}{c + 1}" for r, row in enumerate(tokens) for c, v in enumerate(row)
+                              if v in "1xX#■")
+            return Extracted({"cells": sorted(cells)}, "a matrix of marks in the text", 0.85)
+    found = _LABEL.findall(text)
+    seq = [label for label in found if label in all_labels]
+    # 2. all labels laid out as a grid: highlights survive only as marks around some labels
+    if len(set(seq)) == size * size:
+        marked = {m.group(2) for m in _MARKED.finditer(text) if m.group(2) in all_labels}
+        if marked and len(marked) < size * size:
+            return Extracted({"cells": sorted(marked)}, "labels marked with **, [ ] or == in a text grid", 0.8)
+        return Extracted(None, "a full grid of labels in the text", 0.0,
+                         problem="the grid's highlights were lost: all 25 cells appear as plain text "
+                                 "(a PDF's text layer drops cell colours)")
+    # 3. an explicit list of cells
+    if seq:
+        cue = _LIST_CUE.search(text)
+        confidence = 0.85 if cue else 0.6
+        how = "a list of cells in the text" + ("" if cue else " without saying what it lists")
+        return Extracted({"cells": sorted(set(seq))}, how, confidence)
+    return None
+
+
+@register
+class GridKind(Kind):
+    name = "grid"
+    Settings = GridSettings
+    When = GridWhen
+    TEMPLATE = """
+<div class="grids">
+  {% for g in ctx.grids %}
+  <figure class="grid-fig"><table class="grid">
+    {% for row in g.rows %}<tr>{% for cell in row %}<td class="{{ cell.css }}" title="{{ cell.title }}">{{ cell.label }}</td>{% endfor %}</tr>{% endfor %}
+  </table><figcaption>{{ g.caption }}</figcaption></figure>
+  {% endfor %}
+  {% if not ctx.grids %}<p class="muted">No grid could be read.</p>{% endif %}
+</div>"""
+
+    def prepare(self, key: Any, settings: GridSettings) -> dict:
+        cells = _cells_from_value(key, settings.size)
+        if isinstance(cells, str):
+            raise ValueError(f"grid key: {cells}")
+        return {"cells": sorted(cells)}
+
+    def extract(self, fragment: Fragment, component) -> Extracted:
+        size = component.settings.size
+        if fragment.structured is not None:
+            cells = _cells_from_value(fragment.structured, size)
+            if isinstance(cells, str):
+                return Extracted(None, "answer sheet", 0.0, problem=cells)
+            return Extracted({"cells": sorted(cells)}, "answer sheet", 1.0)
+        readings = [g for g in fragment.grids]
+        if readings:
+            sets = {g.cells for g in readings if g.cells is not None}
+            if len(sets) > 1:
+                shown = "; ".join(f"{g.method}: {sorted(g.cells)}" for g in readings if g.cells is not None)
+                return Extracted(None, "several grids", 0.0,
+                                 problem=f"several different grids were found for this part ({shown})")
+            best = max(readings, key=lambda g: (g.cells is not None, g.confidence))
+            if best.cells is None:
+                return Extracted(None, best.method, 0.0, problem=best.note or "the grid's highlights could not be read")
+            how = best.method + (f" (page {best.page})" if best.page else "")
+            note = (best.note,) if best.note else ()
+            return Extracted({"cells": sorted(best.cells)}, how, best.confidence, evidence=note)
+        found = _read_text_grid(fragment.text, size)
+        if found is None:
+            return Extracted(None, "text", 0.0, problem="no grid or list of cells was found")
+        return found
+
+    def grade(self, answer: Extracted, key: dict, component) -> Outcome:
+        settings: GridSettings = component.settings
+        given = set(answer.value["cells"])
+        wanted = set(key["cells"])
+        missing, extra = sorted(wanted - given), sorted(given - wanted)
+        errors = len(missing) + len(extra)
+        if settings.policy == "all_or_nothing":
+            fraction = 1.0 if errors == 0 else 0.0
+        else:
+            fraction = max(0.0, component.points - settings.penalty_per_cell * errors) / component.points
+        messages, notes = [], []
+        if missing:
+            messages.append(f"Missing cell{'s' if len(missing) > 1 else ''} {', '.join(missing)}: "
+                            f"{'they are' if len(missing) > 1 else 'it is'} in the receptive field.")
+        if extra:
+            messages.append(f"Extra cell{'s' if len(extra) > 1 else ''} {', '.join(extra)}: "
+                            f"{'they are' if len(extra) > 1 else 'it is'} not in the receptive field.")
+        credit = None
+        for mistake in component.mistakes:
+            when: GridWhen = component.when(mistake)
+            if when.equals is not None and set(when.equals) != given:
+                continue
+            if not set(when.extra_includes) <= set(extra) or not set(when.missing_includes) <= set(missing):
+                continue
+            messages.append(mistake.message)
+            notes.append(mistake.id)
+            if mistake.credit is not None and errors:
+                credit = mistake.credit if credit is None else max(credit, mistake.credit)
+        if credit is not None:
+            fraction = credit
+        status: Status = "correct" if errors == 0 else ("partial" if fraction > 0 else "incorrect")
+        if errors == 0:
+            messages.insert(0, "Correct: every cell of the receptive field, and no other.")
+        if answer.confidence < LOW_CONFIDENCE:
+            status = "needs_review"
+            messages.append(f"Read with low confidence ({answer.how}); a TA will check this grid.")
+        return Outcome(fraction, status, " ".join(messages), tuple(notes),
+                       suggested=status == "needs_review",
+                       extra={"missing": missing, "extra": extra})
+
+    def describe(self, answer: Extracted) -> str:
+        if not answer.readable:
+            return f"not read: {answer.problem}"
+        return text_grid(set(answer.value["cells"]), 5)
+
+    def render_context(self, answer, key, outcome, component) -> dict:
+        size = component.settings.size
+        given = set(answer.value["cells"]) if answer and answer.readable else None
+        wanted = set(key["cells"]) if key else None
+        grids = []
+        if given is not None:
+            grids.append({"caption": "Your grid (as read)", "rows": _rows(size, given, wanted)})
+        if wanted is not None:
+            grids.append({"caption": "Key", "rows": _rows(size, wanted, None, is_key=True)})
+        return {"grids": grids}
+
+    def self_test(self, component, key) -> list[tuple[Any, Status]]:
+        cells = list(key["cells"])
+        size = component.settings.size
+        outside = next(label for label in labels(size) if label not in cells)
+        return [
+            ({"cells": cells}, "correct"),
+            ({"cells": cells[1:] + [outside]}, "partial" if component.points > 2 * component.settings.penalty_per_cell else "incorrect"),
+            ({"cells": [label for label in labels(size) if label not in cells]}, "incorrect"),
+            ({"cells": ["99x"]}, "needs_review"),
+        ]
+
+    def public_key(self, key: Any) -> Any:
+        return {"cells": list(key["cells"])}
+
+
+def _rows(size: int, shown: set[str], compare: set[str] | None, is_key: bool = False) -> list[list[dict]]:
+    rows = []
+    for r in range(1, size + 1):
+        row = []
+        for c in range(1, size + 1):
+            label = f"{r}{c}"
+            on = label in shown
+            if is_key:
+                css, title = ("key" if on else "off"), ("in the key" if on else "")
+            elif compare is None:
+                css, title = ("on" if on else "off"), ("highlighted" if on else "")
+            elif on and label in compare:
+                css, title = "hit", "highlighted, correct"
+            elif on:
+                css, title = "extra", "highlighted, not in the receptive field"
+            elif label in compare:
+                css, title = "missing", "in the receptive field, not highlighted"
+            else:
+                css, title = "off", ""
+            row.append({"label": label, "css": css, "title": title})
+        rows.append(row)
+    return rows
+
+
+def text_grid(cells: set[str], size: int) -> str:
+    """A small text picture of a grid: highlighted cells show their label, others a dot."""
+    lines = []
+    for r in range(1, size + 1):
+        lines.append(" ".join(f"[{r}{c}]" if f"{r}{c}" in cells else " .. " for c in range(1, size + 1)))
+    return "\n".join(lines)

@@ -1,0 +1,23 @@
+"""Reports: result.json, feedback.html per submission, gradebook.csv and summary.html per run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grader.pipeline import Result
+
+
+def result_json(result: Result) -> str:
+    """Deterministic: same files and rubric -> byte-identical output."""
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def write_result(result: Result, out: Path, key=None) -> Path:
+    from grader.report.html import feedback_page
+
+    folder = out / result.submission
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "result.json").write_text(result_json(result), encoding="utf-8")
+    (folder / "feedback.html").write_text(feedback_page(result, key), encoding="utf-8")
+    return folder

@@ -1,0 +1,336 @@
+"""The rubric: YAML -> validated pydantic models, with errors that name the file, line and field.
+
+A part is worth `points` and is made of one or more components, each of one answer kind. The
+short form (kind/key/settings/mistakes on the part itself) is a part with a single component.
+Kind-specific settings and mistake conditions are validated by the kind's own models.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import math
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from grader.kinds.base import REGISTRY, StrictModel, get_kind
+
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+
+class RubricError(Exception):
+    """A broken rubric, with the place to fix it."""
+
+
+class KeySource(StrictModel):
+    """Where the canonical answer comes from: a literal, or a reference function run by `key build`."""
+
+    literal: Any = None
+    reference: str | None = None  # "package.module:function"
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> KeySource:
+        if (self.literal is None) == (self.reference is None):
+            raise ValueError("give exactly one of 'literal' or 'reference'")
+        if self.reference is not None:
+            _check_reference_exists(self.reference)
+        return self
+
+
+class Mistake(StrictModel):
+    """A common mistake: when its condition holds, it earns `credit` and its message is shown."""
+
+    id: str
+    message: str
+    # Share of the component's points this mistake earns; None: the kind's own policy decides.
+    credit: float | None = Field(None, ge=0.0, le=1.0)
+    when: dict[str, Any] = Field(default_factory=dict)
+
+
+class Component(StrictModel):
+    id: str = "answer"
+    kind: str
+    points: float = Field(gt=0)
+    key: KeySource | None = None
+    settings: Any = None  # validated into kind.Settings
+    mistakes: list[Mistake] = Field(default_factory=list)
+    # Regexes locating this component's text inside the part (e.g. "scenario 1"); the text runs
+    # from the first match to the next sibling component's match.
+    within: list[str] = Field(default_factory=list)
+    automatic: bool = True  # False: the score is only ever a suggestion for a TA
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        get_kind("grid")  # make sure every kind has registered
+        if value not in REGISTRY:
+            raise ValueError(f"unknown answer kind {value!r}; known kinds: {', '.join(sorted(REGISTRY))}")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_settings(self) -> Component:
+        kind = REGISTRY[self.kind]
+        settings = kind.Settings.model_validate(self.settings or {})
+        object.__setattr__(self, "settings", settings)
+        for mistake in self.mistakes:
+            kind.When.model_validate(mistake.when)
+        if kind.needs_key and self.key is None:
+            raise ValueError(f"a {self.kind} component needs a 'key'")
+        if self.key is not None and self.key.literal is not None:
+            kind.prepare(self.key.literal, settings)
+        for pattern in self.within:
+            re.compile(pattern)
+        return self
+
+    def when(self, mistake: Mistake) -> Any:
+        return REGISTRY[self.kind].When.model_validate(mistake.when)
+
+
+class SelfCheck(StrictModel):
+    show_answer: bool = True  # show the answer as read (never the key or correctness)
+
+
+class ReferenceNumbers(StrictModel):
+    reference: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    caption: str = ""
+
+    @field_validator("reference")
+    @classmethod
+    def _exists(cls, value: str) -> str:
+        _check_reference_exists(value)
+        return value
+
+
+class Part(StrictModel):
+    id: str
+    title: str
+    points: float = Field(gt=0)
+    question: int | None = None  # defaults to the number before the first dot of the id
+    headings: list[str] = Field(default_factory=list)  # extra regexes that start this part
+    visibility: Visibility = "after_published"
+    self_check: SelfCheck = SelfCheck()
+    numbers: str | None = None  # name of a reference-numbers block shown in the feedback
+    # short form: one component
+    kind: str | None = None
+    key: KeySource | None = None
+    settings: Any = None
+    mistakes: list[Mistake] = Field(default_factory=list)
+    automatic: bool = True
+    components: list[Component] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "kind" in data:
+            if data.get("components"):
+                raise ValueError("give either 'kind' (one component) or 'components', not both")
+            component = {name: data[name] for name in ("kind", "key", "settings", "mistakes", "automatic")
+                         if name in data}
+            component["points"] = data.get("points", 0)
+            data = {**data, "components": [component]}
+        return data
+
+    @model_validator(mode="after")
+    def _points_add_up(self) -> Part:
+        if not self.components:
+            raise ValueError("a part needs 'kind' or 'components'")
+        total = sum(c.points for c in self.components)
+        if not math.isclose(total, self.points, abs_tol=1e-9):
+            raise ValueError(f"components' points add up to {total:g}, but the part is worth {self.points:g}")
+        ids = [c.id for c in self.components]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"component ids repeat: {ids}")
+        if self.question is None:
+            object.__setattr__(self, "question", int(self.id.split(".")[0]))
+        return self
+
+
+class AiPolicy(StrictModel):
+    """How AI-use disclosures are detected; no automatic penalty unless the rubric sets one."""
+
+    patterns: list[str] = Field(default_factory=lambda: [
+        r"\b(?:I\s+)?used\s+(?:[A-Z][\w-]*\s+(?:and|or|,)\s+)*(?:chat\s*-?gpt|gpt|copilot|claude|gemini|grammarly|"
+        r"deepl|an?\s+(?:AI|LLM|language model)|AI\s+tools?)\b[^.\n]*",
+        r"\b(?:ChatGPT|Grammarly|Copilot|Claude|Gemini)\b[^.\n]*\b(?:used|helped|polish|improve|rephras|grammar)[^.\n]*",
+    ])
+    penalty: float = 0.0
+
+
+class Rubric(StrictModel):
+    id: str
+    title: str
+    version: str = "1"
+    total: float
+    key_file: str | None = None  # defaults to <rubric stem>.key.json beside the rubric
+    # The assignment's question text (path beside the rubric): lines copied from it into a
+    # submission are not taken for answers.
+    question_text: str | None = None
+    numbers: dict[str, ReferenceNumbers] = Field(default_factory=dict)
+    ai_policy: AiPolicy = AiPolicy()
+    parts: list[Part]
+
+    # set by load_rubric
+    path: Path | None = Field(default=None, exclude=True)
+    content_hash: str = Field(default="", exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rubric:
+        ids = [p.id for p in self.parts]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"part ids repeat: {duplicates}")
+        total = sum(p.points for p in self.parts)
+        if not math.isclose(total, self.total, abs_tol=1e-9):
+            raise ValueError(f"parts add up to {total:g} points, but 'total' says {self.total:g}")
+        for part in self.parts:
+            if part.numbers is not None and part.numbers not in self.numbers:
+                raise ValueError(f"part {part.id}: unknown numbers block {part.numbers!r}")
+        return self
+
+    def part(self, part_id: str) -> Part:
+        for part in self.parts:
+            if part.id == part_id:
+                return part
+        raise KeyError(part_id)
+
+    @property
+    def key_path(self) -> Path:
+        assert self.path is not None
+        return self.path.parent / (self.key_file or f"{self.path.stem}.key.json")
+
+
+def _check_reference_exists(spec: str) -> None:
+    """Check that module:function exists without importing it (reference code imports torch)."""
+    module, sep, function = spec.partition(":")
+    if not sep or not module or not function:
+        raise ValueError(f"reference {spec!r} must look like 'package.module:function'")
+    # Where the reference package is not installed at all (the Gradescope image, a student's
+    # self-check), the key is prebuilt and the reference is never called: nothing to check.
+    if importlib.util.find_spec(module.split(".")[0]) is None:
+        return
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        found = None
+    if found is None or not found.origin or not found.origin.endswith(".py"):
+        raise ValueError(f"reference module {module!r} not found")
+    tree = ast.parse(Path(found.origin).read_text(encoding="utf-8"))
+    names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    if function not in names:
+        raise ValueError(f"reference function {function!r} not found in {module}")
+
+
+# ---------------------------------------------------------------- loading with line numbers
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping key and sequence item."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    mapping = {}
+    lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        lines[key] = key_node.start_mark.line + 1
+    loader.lines[id(mapping)] = (node.start_mark.line + 1, lines)
+    return mapping
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> list:
+    items = [loader.construct_object(child, deep=True) for child in node.value]
+    loader.lines[id(items)] = (node.start_mark.line + 1,
+                               {i: child.start_mark.line + 1 for i, child in enumerate(node.value)})
+    return items
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _line_of(data: Any, loc: tuple, lines: dict[int, tuple[int, dict]]) -> int | None:
+    """Follow a pydantic error location through the loaded data to the deepest known line."""
+    line = None
+    node = data
+    for step in loc:
+        entry = lines.get(id(node))
+        if entry is None:
+            break
+        line = entry[0]
+        if step in entry[1]:
+            line = entry[1][step]
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            node = node[step]
+        else:
+            break
+    return line
+
+
+def _field_path(data: Any, loc: tuple) -> str:
+    parts: list[str] = []
+    node = data
+    for step in loc:
+        if isinstance(step, int) and isinstance(node, list) and step < len(node):
+            item = node[step]
+            label = item.get("id") if isinstance(item, dict) else None
+            parts.append(f"[{step}]" + (f"(id {label})" if label else ""))
+            node = item
+        else:
+            parts.append(f".{step}" if parts else str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def load_rubric(path: str | Path) -> Rubric:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RubricError(f"{path}: cannot read rubric: {exc.strerror}") from None
+    loader = _LineLoader(raw.decode("utf-8"))
+    loader.lines = {}
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise RubricError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise RubricError(f"{path}:1: a rubric is a mapping with 'id', 'title', 'total' and 'parts'")
+    try:
+        rubric = Rubric.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(step for step in error["loc"] if not (isinstance(step, str) and step in REGISTRY))
+        # pydantic adds the model name for unions and "function-after" validators: skip those steps
+        loc = tuple(s for s in loc if not (isinstance(s, str) and ("[" in s or s.startswith("function-"))))
+        line = _line_of(data, loc, loader.lines)
+        where = f"{path}:{line}" if line else str(path)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field (misspelt?)"
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise RubricError(f"{where}: {_field_path(data, loc)}: {message}{more}") from None
+    object.__setattr__(rubric, "path", path.resolve())
+    object.__setattr__(rubric, "content_hash", hashlib.sha256(raw).hexdigest()[:12])
+    return rubric
+
+
+def default_rubric_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "rubrics" / "ift6135-a3.yaml"
+
+
+def json_schema() -> dict:
+    """JSON Schema of rubric files, for editors."""
+    return Rubric.model_json_schema()
