@@ -211,17 +211,29 @@ def _check_reference_exists(spec: str) -> None:
     module, sep, function = spec.partition(":")
     if not sep or not module or not function:
         raise ValueError(f"reference {spec!r} must look like 'package.module:function'")
-    # Where the reference package is not installed at all (the Gradescope image, a student's
+    # Located without importing anything: the reference package imports torch, which grading
+    # never loads. Where the package is not installed at all (the Gradescope image, a student's
     # self-check), the key is prebuilt and the reference is never called: nothing to check.
-    if importlib.util.find_spec(module.split(".")[0]) is None:
+    top, *rest = module.split(".")
+    found = importlib.util.find_spec(top)
+    if found is None:
         return
-    try:
-        found = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        found = None
-    if found is None or not found.origin or not found.origin.endswith(".py"):
+    origin = None
+    folders = list(found.submodule_search_locations or [])
+    if not rest:
+        origin = found.origin
+    for i, name in enumerate(rest):
+        last = i == len(rest) - 1
+        candidates = [Path(f) / (f"{name}.py" if last else name) for f in folders]
+        hit = next((c for c in candidates if c.exists()), None)
+        if hit is None:
+            break
+        if last:
+            origin = str(hit)
+        folders = [str(hit)]
+    if origin is None or not origin.endswith(".py"):
         raise ValueError(f"reference module {module!r} not found")
-    tree = ast.parse(Path(found.origin).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(origin).read_text(encoding="utf-8"))
     names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     if function not in names:
         raise ValueError(f"reference function {function!r} not found in {module}")
@@ -255,38 +267,54 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def _line_of(data: Any, loc: tuple, lines: dict[int, tuple[int, dict]]) -> int | None:
-    """Follow a pydantic error location through the loaded data to the deepest known line."""
-    line = None
+def _walk(data: Any, loc: tuple):
+    """Follow a pydantic error location through the loaded YAML: yield (node, step, label) per step.
+
+    Two shapes differ from the models: a short-form part has no 'components' list (the part is its
+    own component), and kind settings errors are reported without the 'settings' step.
+    """
     node = data
-    for step in loc:
-        entry = lines.get(id(node))
-        if entry is None:
-            break
-        line = entry[0]
-        if step in entry[1]:
-            line = entry[1][step]
-        if isinstance(node, dict) and step in node:
-            node = node[step]
-        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+    steps = list(loc)
+    while steps:
+        step = steps.pop(0)
+        if step == "components" and isinstance(node, dict) and "components" not in node:
+            if steps and isinstance(steps[0], int):
+                steps.pop(0)
+            continue
+        if isinstance(node, dict) and step not in node and isinstance(node.get("settings"), dict) \
+                and step in node["settings"]:
+            yield node, "settings", None
+            node = node["settings"]
+        if isinstance(node, list) and isinstance(step, int) and step < len(node):
+            item = node[step]
+            yield node, step, (item.get("id") if isinstance(item, dict) else None)
+            node = item
+        elif isinstance(node, dict) and step in node:
+            yield node, step, None
             node = node[step]
         else:
+            yield None, step, None
+            node = None
+
+
+def _line_of(data: Any, loc: tuple, lines: dict[int, tuple[int, dict]]) -> int | None:
+    """The deepest line known along an error location."""
+    line = lines.get(id(data), (None, {}))[0]
+    for node, step, _ in _walk(data, loc):
+        entry = lines.get(id(node)) if node is not None else None
+        if entry is None:
             break
+        line = entry[1].get(step, entry[0])
     return line
 
 
 def _field_path(data: Any, loc: tuple) -> str:
     parts: list[str] = []
-    node = data
-    for step in loc:
-        if isinstance(step, int) and isinstance(node, list) and step < len(node):
-            item = node[step]
-            label = item.get("id") if isinstance(item, dict) else None
+    for _, step, label in _walk(data, loc):
+        if isinstance(step, int):
             parts.append(f"[{step}]" + (f"(id {label})" if label else ""))
-            node = item
         else:
             parts.append(f".{step}" if parts else str(step))
-            node = node.get(step) if isinstance(node, dict) else None
     return "".join(parts) or "(top level)"
 
 

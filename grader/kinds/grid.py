@@ -38,6 +38,8 @@ def _cells_from_value(value: Any, size: int) -> frozenset[str] | str:
             return "a grid answer needs a 'cells' list"
         value = value["cells"]
     if isinstance(value, str):
+        if not re.search(r"\d", value):
+            return "no cells are listed"
         value = re.findall(r"\d+", value)
     if not isinstance(value, (list, tuple, set, frozenset)):
         return f"expected a list of cells such as [11, 12], got {type(value).__name__}"
