@@ -40,7 +40,7 @@ def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS)
     docs, problems = read_submission(sub, limits)
     for doc in docs:
         problems += [p for p in doc.problems if p not in problems]
-        if doc.unreadable:
+        if doc.unreadable and not any(doc.unreadable in p for p in problems):
             problems.append(f"{doc.source}: {doc.unreadable}")
     fragments = fragments_for(docs, rubric)
     parts = []

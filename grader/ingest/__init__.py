@@ -25,7 +25,30 @@ def _sheet(path: Path, limits: Limits, root: Path) -> list[Document]:
     return [read_sheet(path)]
 
 
+# The LaTeX, PDF and zip readers are imported when first used: `grader check notes.txt` should
+# not pay for PyMuPDF (~0.15 s) or the LaTeX tables.
+def _tex(path: Path, limits: Limits, root: Path) -> list[Document]:
+    from grader.ingest.tex import read_tex
+
+    return read_tex(path, limits, root)
+
+
+def _pdf(path: Path, limits: Limits, root: Path) -> list[Document]:
+    from grader.ingest.pdf import read_pdf
+
+    return read_pdf(path, limits, root)
+
+
+def _zip(path: Path, limits: Limits, root: Path) -> list[Document]:
+    from grader.ingest.archive import read_zip
+
+    return read_zip(path, limits, root)
+
+
 READERS: dict[str, Reader] = {
+    ".tex": _tex,
+    ".pdf": _pdf,
+    ".zip": _zip,
     ".txt": _text_or_sheet,
     ".md": _text_or_sheet,
     ".markdown": _text_or_sheet,

@@ -9,7 +9,9 @@ that offset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import bisect
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 DocKind = Literal["sheet", "text", "tex", "pdf"]
@@ -40,6 +42,7 @@ class HiddenText:
     text: str
     reason: str
     page: int | None = None
+    offset: int | None = None  # where in Document.text it was left out, to attach it to a part
 
 
 @dataclass
@@ -58,3 +61,45 @@ class Document:
     pages: int | None = None
     # True when the reader could not get any text (a scan): parts become needs_review, never 0.
     unreadable: str | None = None
+
+
+# Runs of blanks carry no meaning, and a hostile run (a million newlines) makes every line-based
+# pass slow: keep at most two spaces (a tab where the run had one, so tab-separated grid labels
+# stay apart) and one empty line.
+_BLANK_RUN = re.compile(r"(?P<spaces>[ \t\f\v\xa0]{3,})|(?P<lines>\n(?:[ \t]*\n){2,})")
+
+
+def _shorter(m: re.Match) -> str:
+    if m["lines"]:
+        return "\n\n"
+    return "\t" if "\t" in m["spaces"] else "  "
+
+
+def tidy_whitespace(text: str) -> str:
+    return _BLANK_RUN.sub(_shorter, text)
+
+
+def tidied(doc: Document) -> Document:
+    """The document with blank runs shortened, its grids' and hidden texts' offsets moved along."""
+    pieces, old_starts, new_starts = [], [0], [0]
+    last = 0
+    for m in _BLANK_RUN.finditer(doc.text):
+        pieces.append(doc.text[last:m.start()])
+        short = _shorter(m)
+        pieces.append(short)
+        old_starts.append(m.end())
+        new_starts.append(sum(map(len, pieces)))
+        last = m.end()
+    if last == 0:
+        return doc
+    pieces.append(doc.text[last:])
+
+    def moved(offset: int | None) -> int | None:
+        if offset is None:
+            return None
+        i = bisect.bisect_right(old_starts, offset) - 1
+        return new_starts[i] + max(0, offset - old_starts[i]) if i > 0 else offset
+
+    return replace(doc, text="".join(pieces),
+                   grids=[replace(g, offset=moved(g.offset)) for g in doc.grids],
+                   hidden=[replace(h, offset=moved(h.offset)) for h in doc.hidden])

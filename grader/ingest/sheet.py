@@ -12,6 +12,9 @@ from grader.ingest.document import Document
 from grader.ingest.limits import RejectedFile
 from grader.ingest.text import decode
 
+# libyaml's safe loader where available: ~10x faster on a batch of sheets, same safety.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def looks_like_sheet(path: Path) -> bool:
     if path.suffix.lower() not in {".yaml", ".yml", ".json"}:
@@ -26,7 +29,7 @@ def looks_like_sheet(path: Path) -> bool:
 def read_sheet(path: Path) -> Document:
     text, problems = decode(path.read_bytes(), path.name)
     try:
-        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_SAFE_LOADER)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else (f" at line {exc.lineno}" if hasattr(exc, "lineno") else "")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from grader.ingest.document import Document
+from grader.ingest.document import Document, tidied
 from grader.ingest.limits import DEFAULT_LIMITS, Limits, RejectedFile
 
 DOCUMENT_SUFFIXES = {".tex", ".pdf", ".md", ".markdown", ".txt", ".yaml", ".yml", ".json", ".zip"}
@@ -53,7 +53,14 @@ def _loose_groups(folder: Path, files: list[Path]) -> list[Submission]:
                            for f in docs)
     if len(stems) <= 1 or is_latex_project:
         return [Submission(folder.name, files, folder)]
-    return [Submission(stem, [f for f in docs if f.stem == stem], folder) for stem in stems]
+    return _by_stem(folder, files)
+
+
+def _by_stem(folder: Path, files: list[Path]) -> list[Submission]:
+    """One submission per stem; a file in no submission format (a .docx, a photo) is one too, so
+    that it gets a row saying why it was not read instead of vanishing."""
+    stems = sorted({f.stem for f in files})
+    return [Submission(stem, [f for f in files if f.stem == stem], folder) for stem in stems]
 
 
 def _gradescope_students(folder: Path) -> dict[str, list[dict[str, str]]]:
@@ -88,7 +95,7 @@ def discover(paths: list[str | Path], as_one: bool = False) -> list[Submission]:
                            and not p.name.startswith("."))
             if subfolders:
                 found += [Submission(s.name, _documents(s), s) for s in subfolders]
-                found += [Submission(f.stem, [f], path) for f in loose if f.suffix.lower() in DOCUMENT_SUFFIXES]
+                found += _by_stem(path, loose)
             else:
                 found += _loose_groups(path, loose)
     seen: dict[str, Submission] = {}
@@ -122,7 +129,7 @@ def read_file(path: Path, limits: Limits, root: Path) -> list[Document]:
     docs = reader(path, limits, root)
     if time.monotonic() - started > limits.parse_seconds:
         raise RejectedFile(f"{path.name} took longer than {limits.parse_seconds:g} s to read")
-    return docs
+    return [tidied(doc) for doc in docs]
 
 
 def read_submission(sub: Submission, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Document], list[str]]:
