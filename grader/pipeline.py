@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from grader.disclosure import find_disclosures
+from grader.disclosure import apply_ai_penalty, find_disclosures
 from grader.ingest.document import Document
 from grader.ingest.limits import DEFAULT_LIMITS, Limits
 from grader.ingest.submission import Submission, read_submission
@@ -20,6 +20,7 @@ from grader.key import Key
 from grader.kinds import get_kind
 from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment
 from grader.rubric import Component, Part, Rubric
+from grader.review import annotate_review, review_fragments
 from grader.score import ComponentResult, Override, PartResult, apply_overrides, combine, round_score
 from grader.segment import question_lines_of, segment
 
@@ -35,6 +36,8 @@ class Result:
     ai_use: dict[str, str] = field(default_factory=dict)  # question -> what the student disclosed
     hidden_text: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)  # "main.tex (tex)", for the report
+    # question -> Disclosure.to_json(): used, tools, purpose, quote (plain data: results are cached as JSON)
+    ai_disclosures: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None  # set when nothing at all could be read
 
     @property
@@ -62,6 +65,7 @@ class Result:
             "parts": [_part_json(p) for p in self.parts],
             "problems": self.problems,
             "ai_use": self.ai_use,
+            "ai_use_detail": self.ai_disclosures,
             "hidden_text": self.hidden_text,
         }
 
@@ -105,7 +109,9 @@ def fragments_for(docs: list[Document], rubric: Rubric) -> dict[str, Fragment]:
                 old = chosen[part_id]
                 chosen[part_id] = Fragment(old.part_id, old.text, old.how, old.confidence, old.structured,
                                            old.grids + fragment.grids, old.source)
-    return chosen
+    return review_fragments(docs, chosen, rubric, lines)  # the review's sections, headed or not
+
+
 
 
 def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
@@ -119,10 +125,7 @@ def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
             if c.id in value:
                 out[c.id] = Fragment(part.id, "", fragment.how, fragment.confidence, value[c.id], source=fragment.source)
         return out
-    starts = []
-    for c in part.components:
-        hits = [m.start() for pattern in c.within for m in [re.search(pattern, fragment.text, re.I | re.M)] if m]
-        starts.append((min(hits) if hits else None, c))
+    starts = [(_component_start(fragment.text, c.within), c) for c in part.components]
     located = sorted(s for s, _ in starts if s is not None)
     for start, c in starts:
         if not c.within:
@@ -131,7 +134,28 @@ def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
             end = next((s for s in located if s > start), len(fragment.text))
             out[c.id] = Fragment(part.id, fragment.text[start:end], fragment.how, fragment.confidence,
                                  grids=fragment.grids, source=fragment.source)
+        elif fragment.text.strip():  # never a silent 0: read it from the whole part, with low confidence
+            out[c.id] = Fragment(part.id, fragment.text, f"{fragment.how}; no marker for "
+                                 f"{c.id.replace('_', ' ')} was found, so the whole answer to {part.id} was read",
+                                 min(fragment.confidence, 0.5), grids=fragment.grids, source=fragment.source)
     return out
+
+
+def _component_start(text: str, within: list[str]) -> int | None:
+    """Where a component's text starts: its first marker at the start of a line, else its first marker.
+    A marker written after its answer ("the reverse KL for scenario 1") starts at its clause."""
+    matches = [m for pattern in within for m in re.finditer(pattern, text, re.I | re.M)]
+    if not matches:
+        return None
+    line_start = lambda m: text.rfind("\n", 0, m.start()) + 1  # noqa: E731
+    heading = [m for m in matches if not text[line_start(m):m.start()].strip(" \t-*•>#|&()[]{}0123456789.:")]
+    first = min(heading or matches, key=lambda m: m.start())
+    before = text[line_start(first):first.start()]
+    if re.search(r"\b(?:for|in|under|with|to)\s+(?:the\s+)?$", before, re.I):
+        cut = max(before.rfind(sep) + len(sep) if before.rfind(sep) >= 0 else 0
+                  for sep in (". ", "; ", ", ", " and ", ": "))
+        return line_start(first) + cut
+    return first.start()
 
 
 def grade_component(part: Part, component: Component, fragment: Fragment | None, key: Key,
@@ -193,8 +217,12 @@ def grade_submission(sub: Submission, rubric: Rubric, key: Key, overrides: list[
         components = [grade_component(part, c, pieces.get(c.id), key, unreadable,
                                       part.question in found_questions) for c in part.components]
         parts.append(combine(part.id, part.title, part.points, components, part.visibility))
+    annotate_review(parts, docs, rubric, question_lines(rubric))
+    disclosures = find_disclosures(docs, rubric, question_lines(rubric))
+    apply_ai_penalty(parts, disclosures, rubric)  # only when the rubric sets one; before overrides
     problems += apply_overrides(sub.id, parts, list(overrides))
-    ai_use = find_disclosures(docs, fragments, rubric)
+    ai_use = {q: d.summary() for q, d in disclosures.items()}
     hidden = [f"{h.text[:80]} ({h.reason})" for d in docs for h in d.hidden]
     return Result(sub.id, students, sub.names(), rubric, parts, problems, ai_use, hidden,
-                  [f"{d.source} ({d.kind})" for d in docs], error=unreadable)
+                  [f"{d.source} ({d.kind})" for d in docs], error=unreadable,
+                  ai_disclosures={q: d.to_json() for q, d in disclosures.items()})

@@ -19,6 +19,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from grader.kinds.base import REGISTRY, StrictModel, get_kind
+from grader.review import ReviewSettings
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
@@ -160,7 +161,10 @@ class AiPolicy(StrictModel):
         r"deepl|an?\s+(?:AI|LLM|language model)|AI\s+tools?)\b[^.\n]*",
         r"\b(?:ChatGPT|Grammarly|Copilot|Claude|Gemini)\b[^.\n]*\b(?:used|helped|polish|improve|rephras|grammar)[^.\n]*",
     ])
-    penalty: float = 0.0
+    penalty: float = Field(0.0, ge=0)  # points deducted per question whose disclosure matches penalty_for
+    # which disclosed purposes the penalty applies to: "content" (finding or checking answers, which
+    # the policy forbids) and/or "unspecified" (a use disclosed without saying what for)
+    penalty_for: list[Literal["content", "unspecified"]] = Field(default_factory=lambda: ["content"])
 
 
 class Rubric(StrictModel):
@@ -174,6 +178,7 @@ class Rubric(StrictModel):
     question_text: str | None = None
     numbers: dict[str, ReferenceNumbers] = Field(default_factory=dict)
     ai_policy: AiPolicy = AiPolicy()
+    review: ReviewSettings | None = None  # the paper-review question: its section parts, "one page"
     parts: list[Part]
 
     # set by load_rubric
@@ -192,6 +197,12 @@ class Rubric(StrictModel):
         for part in self.parts:
             if part.numbers is not None and part.numbers not in self.numbers:
                 raise ValueError(f"part {part.id}: unknown numbers block {part.numbers!r}")
+        if self.review is not None:
+            for section in self.review.sections:
+                if section.part not in ids:
+                    raise ValueError(f"review: unknown part {section.part!r}")
+            if self.review.length_part is not None and self.review.length_part not in ids:
+                raise ValueError(f"review: unknown length_part {self.review.length_part!r}")
         return self
 
     def part(self, part_id: str) -> Part:

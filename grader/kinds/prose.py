@@ -18,7 +18,9 @@ class ProseItem(StrictModel):
     id: str
     points: float = Field(gt=0)  # weight within the component
     description: str
-    hints: list[str] = Field(min_length=1)  # regexes (case-insensitive) over text and math
+    # Regexes (case-insensitive), each tried on every sentence as written and in normalised math
+    # (see normalise_math: "\geq" and ">=" read "≥", "\frac{a}{b}" reads "(a)/(b)", "\mathbb{E}" reads "E").
+    hints: list[str] = Field(min_length=1)
     min_hits: int = Field(1, ge=1)  # how many different hints must match
 
 
@@ -28,6 +30,7 @@ class FalseProof(StrictModel):
     unless: list[str] = Field(default_factory=list)  # none of these may match
     message: str
     cap: float = Field(0.5, ge=0, le=1)  # the suggested score is capped at this share
+    quote: str | None = None  # regex of the sentence to quote as evidence (default: the first pattern)
 
 
 class WordRange(StrictModel):
@@ -35,16 +38,34 @@ class WordRange(StrictModel):
     max: int | None = None
 
 
+# A sentence that only states what is to be shown, or asks a question, proves no step: students
+# paraphrase the question ("We want to show that L_k is a lower bound"), and it must not count.
+DEFAULT_GOALS = [
+    r"^\W*(?:we|i)\s+(?:want|need|aim|have|wish|are\s+asked|must|will|shall|would\s+like)\s+to\s+"
+    r"(?:show|prove|demonstrate|derive|establish|verify|find)\b",
+    r"^\W*(?:let\s+us|let's)\s+(?:show|prove|demonstrate|verify)\s+that\b",
+    r"^\W*(?:show|prove|demonstrate|derive)\s+that\b",
+    r"^\W*(?:our|the)\s+(?:goal|aim|task|objective\s+here|question)\s+(?:is|asks)\b",
+    r"^\W*(?:to\s+(?:show|prove|demonstrate)\s+that)\b",
+    r"\?\s*$",
+]
+
+
 class ProseSettings(StrictModel):
     items: list[ProseItem] = Field(default_factory=list)
     false_proofs: list[FalseProof] = Field(default_factory=list)
     words: WordRange = WordRange()
     reveal_items: bool = True  # students may see which checklist items were found
+    # Points of found items that earn the whole component (default: all of them); a review need not
+    # answer every guiding question.
+    full_credit_at: float | None = Field(None, gt=0)
+    goals: list[str] = Field(default_factory=lambda: list(DEFAULT_GOALS))  # sentences that prove nothing
 
     @model_validator(mode="after")
     def _compile(self) -> ProseSettings:
-        for pattern in [h for i in self.items for h in i.hints] + [p for f in self.false_proofs for p in f.patterns + f.unless]:
-            re.compile(pattern)
+        for pattern in ([h for i in self.items for h in i.hints] + self.goals
+                        + [p for f in self.false_proofs for p in [*f.patterns, *f.unless, f.quote or ""]]):
+            re.compile(pattern, re.I)  # the flags grading uses: re's cache then serves grading
         return self
 
 
@@ -52,20 +73,114 @@ class ProseWhen(StrictModel):
     pass
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z$\\])|\n{2,}")
+# ---------------------------------------------------------------- sentences and math
+
+_DISPLAY = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|multline|eqnarray)\*?\}.*?\\end\{\1\*?\}",
+                      re.S)
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!i\.e\.)(?<!e\.g\.)(?<!cf\.)\s+(?=[A-Z\\$(\"“])|\n\s*\n")
 
 
-def _evidence(text: str, match: re.Match) -> str:
-    """The sentence around a match, trimmed for quoting."""
-    start = max(text.rfind(".", 0, match.start()), text.rfind("\n\n", 0, match.start())) + 1
-    end_dot = text.find(".", match.end())
-    end = len(text) if end_dot < 0 else end_dot + 1
-    quote = " ".join(text[start:end].split())
-    return quote if len(quote) <= 220 else quote[:217] + "…"
+def units(text: str) -> list[str]:
+    """The text cut into quotable units: sentences, and each displayed equation on its own."""
+    out: list[str] = []
+    position = 0
+    for m in _DISPLAY.finditer(text):
+        out += _sentences(text[position:m.start()])
+        out.append(" ".join(m.group(0).split()))
+        position = m.end()
+    out += _sentences(text[position:])
+    return [u for u in out if u]
+
+
+def _sentences(text: str) -> list[str]:
+    return [" ".join(s.split()) for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+_MATH_RULES = [(re.compile(p), r) for p, r in [
+    (r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])|\\displaystyle|\\limits|\\nolimits", ""),
+    (r"\\[,;:! ]|\\q?quad\b|~", " "),
+    (r"\\(?:mathbf|mathrm|mathbb|mathcal|mathit|boldsymbol|bm|text|textrm|textbf|textit|operatorname|mathsf)\s*\{([^{}]*)\}", r"\1"),
+    (r"\\(?:geq?|geqslant)(?![a-zA-Z])|>=|⩾", "≥"), (r"\\(?:leq?|leqslant)(?![a-zA-Z])|<=|⩽", "≤"),
+    (r"\\(?:ln|log)(?![a-zA-Z])|\bln\b", "log"), (r"\\exp(?![a-zA-Z])", "exp"),
+    (r"\\sum(?![a-zA-Z])|∑", "Σ"), (r"\\prod(?![a-zA-Z])|∏", "Π"), (r"\\int(?![a-zA-Z])", "∫"),
+    (r"\\(?:\||parallel(?![a-zA-Z])|Vert(?![a-zA-Z]))|\|\|", "‖"), (r"\\(?:mid|vert)(?![a-zA-Z])", "|"),
+    (r"\^\s*\{\s*(?:\\ast|\*)\s*\}|\^\s*(?:\\ast|\*)|\\ast(?![a-zA-Z])", "*"),
+    (r"\\sim(?![a-zA-Z])|~(?=\s*[qpN])", "∼"), (r"\\approx(?![a-zA-Z])", "≈"), (r"\\(?:to|rightarrow)(?![a-zA-Z])|->", "→"),
+    (r"\\forall(?![a-zA-Z])", "∀"), (r"\\in(?![a-zA-Z])", "∈"), (r"\\partial(?![a-zA-Z])", "∂"),
+    (r"\\det(?![a-zA-Z])", "det"), (r"\\(?:cdot|times)(?![a-zA-Z])", "·"), (r"[−–]", "-"),
+    (r"\\(?:neq|ne)(?![a-zA-Z])", "≠"), (r"\\infty(?![a-zA-Z])", "∞"), (r"\\E(?![a-zA-Z])", "E"),
+    (r"\\theta(?![a-zA-Z])", "θ"), (r"\\phi(?![a-zA-Z])", "φ"), (r"\\mu(?![a-zA-Z])", "μ"),
+    (r"\\(?:mathcal\s*)?L(?![a-zA-Z])", "L"), (r"\$", " "),
+]]
+_MATHY = re.compile(r"[\\$^_{}<>=|~−–∑]|\bln\b")  # a unit without these normalises to itself
+_FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
+
+
+def _braced(text: str, start: int) -> tuple[str, int] | None:
+    """The content of the {...} group opening at `start`, and the index after it."""
+    if start >= len(text) or text[start] != "{":
+        return None
+    depth = 0
+    for i in range(start, min(len(text), start + 2000)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start + 1:i], i + 1
+    return None
+
+
+def normalise_math(text: str) -> str:
+    """LaTeX and PDF-extracted math in one spelling, for hints: a plain rewrite, never evaluated."""
+    for _ in range(8):  # \frac{a}{b} -> (a)/(b), innermost last; bounded for hostile input
+        m = _FRAC.search(text)
+        if not m:
+            break
+        first = _braced(text, m.end())
+        second = _braced(text, first[1]) if first else None
+        if not second:
+            text = text[:m.start()] + text[m.end():]
+            continue
+        text = f"{text[:m.start()]}({first[0]})/({second[0]}){text[second[1]:]}"
+    for _ in range(3):  # nested \mathbf{\mathbb{...}}: repeat while something changes
+        before = text
+        for pattern, replacement in _MATH_RULES:
+            text = pattern.sub(replacement, text)
+        if text == before:
+            break
+    text = re.sub(r"([_^])\{([^{}]*)\}", r"\1\2", text)
+    text = re.sub(r"[{}]", "", text)
+    return " ".join(text.split())
+
+
+def _quote(unit: str, match: re.Match | None = None) -> str:
+    if len(unit) <= 220:
+        return unit
+    if match is None or match.string != unit or match.start() < 150:
+        return unit[:217] + "…"
+    start = max(0, match.start() - 100)
+    return "…" + unit[start:start + 216] + "…"
 
 
 def word_count(text: str) -> int:
     return len(re.findall(r"[A-Za-zÀ-ÿ]{2,}", text))
+
+
+class _Sentences:
+    """The units of an answer with their normalised math, goal statements set aside."""
+
+    def __init__(self, text: str, goals: list[str]):
+        self.units = [u for u in units(text) if not any(re.search(g, u, re.I) for g in goals)]
+        self.normalised = [normalise_math(u) if _MATHY.search(u) else u for u in self.units]
+
+    def find(self, pattern: str) -> tuple[str, re.Match] | None:
+        for unit, normal in zip(self.units, self.normalised):
+            m = re.search(pattern, unit, re.I) or re.search(pattern, normal, re.I)
+            if m:
+                return unit, m
+        return None
+
+    def whole(self, pattern: str) -> bool:
+        """For patterns spanning sentences (false proofs): the whole answer, as written or normalised."""
+        return any(re.search(pattern, t, re.I | re.S) for t in (" ".join(self.units), " ".join(self.normalised)))
 
 
 @register
@@ -79,6 +194,7 @@ class ProseKind(Kind):
   {% for item in ctx["items"] %}<li class="{{ 'found' if item.found else 'notfound' }}">{{ "✔" if item.found else "✘" }} {{ item.description }}
     {% for quote in item.evidence %}<blockquote>{{ quote }}</blockquote>{% endfor %}</li>{% endfor %}
 </ul>{% endif %}
+{% for quote in ctx.get("false_proofs", []) %}<p class="small"><b>Known false argument:</b></p><blockquote>{{ quote }}</blockquote>{% endfor %}
 <p class="muted">{{ ctx.words }} words.</p>"""
 
     def extract(self, fragment: Fragment, component) -> Extracted:
@@ -90,28 +206,39 @@ class ProseKind(Kind):
         return Extracted({"text": text.strip(), "words": word_count(text)},
                          "answer sheet" if fragment.structured is not None else fragment.how, fragment.confidence)
 
-    def checklist(self, text: str, settings: ProseSettings) -> list[dict]:
+    def checklist(self, text: str, settings: ProseSettings, sentences: _Sentences | None = None) -> list[dict]:
+        sentences = sentences or _Sentences(text, settings.goals)
         found = []
         for item in settings.items:
-            hits = [m for h in item.hints if (m := re.search(h, text, re.I | re.S))]
+            hits = [hit for h in item.hints if (hit := sentences.find(h))]
+            quotes: list[str] = []
+            for unit, m in hits:
+                quote = _quote(unit, m)
+                if quote not in quotes:
+                    quotes.append(quote)
             found.append({"id": item.id, "description": item.description, "points": item.points,
-                          "found": len(hits) >= item.min_hits,
-                          "evidence": [_evidence(text, m) for m in hits[:2]]})
+                          "found": len(hits) >= item.min_hits, "evidence": quotes[:2]})
         return found
 
     def grade(self, answer: Extracted, key: Any, component) -> Outcome:
         settings: ProseSettings = component.settings
         text = answer.value["text"]
-        items = self.checklist(text, settings)
+        sentences = _Sentences(text, settings.goals)
+        items = self.checklist(text, settings, sentences)
         weight = sum(i["points"] for i in items)
-        fraction = sum(i["points"] for i in items if i["found"]) / weight if weight else 1.0
+        earned = sum(i["points"] for i in items if i["found"])
+        needed = min(settings.full_credit_at or weight, weight)
+        fraction = min(1.0, earned / needed) if needed else 1.0
         messages, notes = [], []
+        proof_evidence: list[str] = []
         for proof in settings.false_proofs:
-            if all(re.search(p, text, re.I | re.S) for p in proof.patterns) and not any(
-                    re.search(p, text, re.I | re.S) for p in proof.unless):
+            if all(sentences.whole(p) for p in proof.patterns) and not any(sentences.whole(p) for p in proof.unless):
                 messages.append(proof.message)
                 notes.append(proof.id)
                 fraction = min(fraction, proof.cap)
+                hit = sentences.find(proof.quote or proof.patterns[0])
+                if hit:
+                    proof_evidence.append(_quote(*hit))
         words = answer.value["words"]
         if words < settings.words.min:
             messages.append(f"Short: {words} words, where at least {settings.words.min} are expected.")
@@ -122,10 +249,14 @@ class ProseKind(Kind):
         missing = [i["description"] for i in items if not i["found"]]
         if items:
             found_count = len(items) - len(missing)
-            messages.insert(0, f"{found_count} of {len(items)} expected steps found.")
+            if settings.full_credit_at and needed < weight:
+                messages.insert(0, f"{found_count} of {len(items)} checklist items found "
+                                   f"({earned:g} of {weight:g} points; {needed:g} earn full credit).")
+            else:
+                messages.insert(0, f"{found_count} of {len(items)} expected steps found.")
             if missing:
                 messages.append("Not found: " + "; ".join(missing) + ".")
-        evidence = tuple(q for i in items if i["found"] for q in i["evidence"][:1])
+        evidence = tuple(proof_evidence) + tuple(q for i in items if i["found"] for q in i["evidence"][:1])
         if component.automatic and not component.settings.items and not settings.false_proofs:
             status: Status = "correct"
         elif component.automatic:
@@ -134,7 +265,7 @@ class ProseKind(Kind):
             status = "needs_review"
             messages.append("Suggested score; a TA will confirm it.")
         return Outcome(fraction, status, " ".join(messages), tuple(notes), suggested=not component.automatic,
-                       evidence=evidence, extra={"items": items, "words": words})
+                       evidence=evidence, extra={"items": items, "words": words, "false_proofs": proof_evidence})
 
     def describe(self, answer: Extracted) -> str:
         if not answer.readable:
@@ -143,7 +274,8 @@ class ProseKind(Kind):
 
     def render_context(self, answer, key, outcome, component) -> dict:
         items = outcome.extra.get("items", []) if outcome else []
-        return {"items": items, "words": answer.value["words"] if answer and answer.readable else 0}
+        return {"items": items, "words": answer.value["words"] if answer and answer.readable else 0,
+                "false_proofs": outcome.extra.get("false_proofs", []) if outcome else []}
 
     def self_test(self, component, key) -> list[tuple[Any, Status]]:
         off_topic: Status = "needs_review" if not component.automatic else (
