@@ -22,10 +22,11 @@ class CliError(Exception):
 
 
 def _rubric(args):
+    from grader.bundle import bundled_rubric_path
     from grader.rubric import RubricError, default_rubric_path, load_rubric
 
-    try:
-        return load_rubric(args.rubric or default_rubric_path())
+    try:  # an installed bundle (student self-check, Gradescope) carries its rubric inside the package
+        return load_rubric(args.rubric or bundled_rubric_path() or default_rubric_path())
     except RubricError as exc:
         raise CliError(str(exc), EXIT_RUBRIC) from None
 
@@ -58,7 +59,9 @@ def cmd_grade(args) -> int:
     except (OverrideError, DiscoveryError) as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
     out = Path(args.out)
-    outcome = _with_progress(lambda progress: grade_all(subs, rubric, key, overrides, args.jobs, _limits(args), progress),
+    cache = None if args.no_cache else Path(args.cache) if args.cache else out / ".cache"
+    outcome = _with_progress(lambda progress: grade_all(subs, rubric, key, overrides, args.jobs, _limits(args), progress,
+                                                        cache_dir=cache, out=out, timeout=args.timeout or None),
                              len(subs))
     write_reports(outcome, rubric, key, out)
     _print_table(outcome, rubric, out)
@@ -76,17 +79,21 @@ def _with_progress(run, total: int):
 
 
 def _print_table(outcome, rubric, out: Path) -> None:
-    rows = [(r.submission, f"{r.score:g}/{r.max_score:g}",
+    failed = {f["submission"]: f["reason"] for f in outcome.failures}
+    rows = [(r.submission, f"{r.score:g}/{r.max_score:g}" if r.submission not in failed else "—",
              str(sum(p.status == "needs_review" for p in r.parts)),
-             "; ".join(r.problems)[:70]) for r in outcome.results]
-    rows += [(f["submission"], "—", "—", f["reason"][:70]) for f in outcome.failures]
+             (failed.get(r.submission) or "; ".join(r.problems))[:70]) for r in outcome.results]
+    listed = {r.submission for r in outcome.results}
+    rows += [(f["submission"], "—", "—", f["reason"][:70]) for f in outcome.failures if f["submission"] not in listed]
     header = ("submission", "score", "review", "problems")
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-    print(f"\n{len(outcome.results)} graded, {len(outcome.failures)} failed; reports in {out}/ "
-          f"(gradebook.csv, summary.html, <id>/result.json, <id>/feedback.html)")
+    cached = getattr(outcome, "cached", 0)
+    print(f"\n{len(outcome.results)} submissions: {cached} cached, {len(outcome.results) - cached} graded, "
+          f"{len(outcome.failures)} failed; reports in {out}/ "
+          f"(gradebook.csv, summary.html, similarity.csv, <id>/result.json, <id>/feedback.html)")
 
 
 def cmd_check(args) -> int:
@@ -139,6 +146,35 @@ def cmd_rubric_schema(args) -> int:
     return EXIT_OK
 
 
+def cmd_gradescope_build(args) -> int:
+    from grader.gradescope import build
+
+    rubric = _rubric(args)
+    path = build(rubric, _key(rubric), Path(args.out))
+    print(f"wrote {path}: upload it as the Gradescope autograder (setup.sh and run_autograder at its root)")
+    return EXIT_OK
+
+
+def cmd_gradescope_run(args) -> int:
+    from grader.gradescope import run
+
+    run(Path(args.root), Path(args.rubric) if args.rubric else None)
+    return EXIT_OK  # results.json says what happened; nothing on stdout
+
+
+def cmd_bundle_student(args) -> int:
+    from grader.bundle import build_student_bundle
+
+    rubric = _rubric(args)
+    try:
+        path, files = build_student_bundle(rubric, _key(rubric), Path(args.out))
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_RUBRIC) from None
+    print(f"wrote {path} ({len(files)} files, no answer key): students install it with "
+          f"'pip install {path}' and run 'grader check FILE'")
+    return EXIT_OK
+
+
 def cmd_rubric_check(args) -> int:
     from grader.selftest import run_self_tests
 
@@ -169,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", default="reports", help="output folder (default: reports)")
     grade.add_argument("--overrides", help="TA overrides, YAML or CSV (submission, part, score, comment)")
     grade.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
+    grade.add_argument("--cache", metavar="DIR", help="result cache (default: OUT/.cache); a rerun grades only what changed")
+    grade.add_argument("--no-cache", action="store_true", help="grade everything again, ignoring and not writing the cache")
+    grade.add_argument("--timeout", type=float, default=120.0,
+                       help="seconds one submission may take before it is stopped and listed (default 120; 0: none)")
     grade.set_defaults(func=cmd_grade)
 
     check = with_limits(with_rubric(sub.add_parser("check", help="self-check: show what is read, never the key")))
@@ -184,6 +224,19 @@ def build_parser() -> argparse.ArgumentParser:
     rubric = sub.add_parser("rubric", help="rubric tools").add_subparsers(dest="rubric_command", required=True)
     rubric.add_parser("schema", help="print the rubric JSON Schema").set_defaults(func=cmd_rubric_schema)
     with_rubric(rubric.add_parser("check", help="validate a rubric and run every answer kind's self-test")).set_defaults(func=cmd_rubric_check)
+
+    gradescope = sub.add_parser("gradescope", help="Gradescope autograder").add_subparsers(dest="gradescope_command", required=True)
+    gs_build = with_rubric(gradescope.add_parser("build", help="write the autograder zip (setup.sh, run_autograder)"))
+    gs_build.add_argument("--out", default="autograder.zip", help="zip to write (default: autograder.zip)")
+    gs_build.set_defaults(func=cmd_gradescope_build)
+    gs_run = with_rubric(gradescope.add_parser("run", help="inside the container: grade DIR/submission into DIR/results/results.json"))
+    gs_run.add_argument("--root", default="/autograder", help="the autograder folder (default: /autograder)")
+    gs_run.set_defaults(func=cmd_gradescope_run)
+
+    bundle = sub.add_parser("bundle", help="installable bundles").add_subparsers(dest="bundle_command", required=True)
+    student = with_rubric(bundle.add_parser("student", help="the self-check bundle for students: no key, no hidden feedback"))
+    student.add_argument("--out", required=True, help="folder to write, or a .zip")
+    student.set_defaults(func=cmd_bundle_student)
     return parser
 
 

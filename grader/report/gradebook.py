@@ -1,72 +1,153 @@
-"""gradebook.csv (one row per student, one column per part) and the statistics for summary.html."""
+"""gradebook.csv (one row per student, one column per part) and the statistics for summary.html.
+
+The gradebook's first columns are Name, SID and Email: Gradescope matches uploaded scores to its
+roster by email (or SID), and LMS imports (Moodle, Canvas via SIS id, Brightspace) match on one of
+the same keys. `Total` is the score column to pick on upload; the part columns carry the same
+points per part. Text cells that a spreadsheet would run as a formula (=, +, -, @) are quoted.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections import Counter, defaultdict
+import math
+import statistics
+from collections import Counter
 from typing import Any
 
 from grader.pipeline import Result
 
+FIRST_COLUMNS = ["Name", "SID", "Email", "Submission"]
+LAST_COLUMNS = ["Total", "Max Points", "Needs review", "AI use disclosed", "Status", "Problems"]
+
+
+def _text(value: str) -> str:
+    """A cell a spreadsheet shows as text, never runs (CSV/formula injection)."""
+    value = " ".join(str(value).split())
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _status(result: Result, failed: dict[str, str]) -> str:
+    if result.submission in failed:
+        return f"not graded: {failed[result.submission]}"[:300]
+    if result.error:
+        return f"unreadable: {result.error}"[:300]
+    review = sum(p.status == "needs_review" for p in result.parts)
+    return "needs review" if review else "graded"
+
 
 def gradebook_csv(results: list[Result], failures: list[dict[str, Any]], part_ids: list[str]) -> str:
-    """Columns: Name, SID, Email first (Gradescope's and most LMSs' import keys), then parts."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Name", "SID", "Email", "Submission", *part_ids, "Total", "Needs review", "AI use disclosed", "Problems"])
+    writer.writerow([*FIRST_COLUMNS, *part_ids, *LAST_COLUMNS])
+    failed = {f["submission"]: f["reason"].splitlines()[0] for f in failures}
+    listed = set()
     for r in results:
+        listed.add(r.submission)
         students = r.students or [{"name": "", "sid": "", "email": ""}]
         scores = {p.id: p.score for p in r.parts}
         for s in students:
-            writer.writerow([s.get("name", ""), s.get("sid", ""), s.get("email", ""), r.submission,
-                             *[f"{scores[pid]:g}" for pid in part_ids], f"{r.score:g}",
+            writer.writerow([_text(s.get("name", "")), _text(s.get("sid", "")), _text(s.get("email", "")),
+                             _text(r.submission),
+                             *[f"{scores[pid]:g}" if pid in scores else "" for pid in part_ids],
+                             f"{r.score:g}", f"{r.max_score:g}",
                              sum(p.status == "needs_review" for p in r.parts),
-                             "; ".join(f"Q{q}: {note}" for q, note in r.ai_use.items()),
-                             " | ".join(r.problems)])
-    for f in failures:
-        writer.writerow(["", "", "", f["submission"], *["" for _ in part_ids], "", "", "", f["reason"]])
+                             _text("; ".join(f"Q{q}: {note}" for q, note in r.ai_use.items())),
+                             _text(_status(r, failed)), _text(" | ".join(r.problems))])
+    for f in failures:  # callers that pass failures without a placeholder result
+        if f["submission"] in listed:
+            continue
+        for s in f.get("students") or [{"name": "", "sid": "", "email": ""}]:
+            writer.writerow([_text(s.get("name", "")), _text(s.get("sid", "")), _text(s.get("email", "")),
+                             _text(f["submission"]), *["" for _ in part_ids], "", "", "", "",
+                             _text(f"not graded: {failed[f['submission']]}"), _text(f["reason"])])
     return out.getvalue()
 
 
-def _answer_label(answer: Any) -> str:
+# ---------------------------------------------------------------- summary statistics
+
+def _answer_label(answer: Any) -> str | None:
+    if answer is None:
+        return "(not read)"
     if isinstance(answer, dict) and "cells" in answer:
         return "{" + ", ".join(answer["cells"]) + "}"
     if isinstance(answer, dict) and "choices" in answer:
-        return ", ".join(f"({c})" for c in answer["choices"])
+        return ", ".join(f"({c})" for c in answer["choices"]) or "(none selected)"
     if isinstance(answer, dict) and "text" in answer:
         return None  # free text: no answer groups
-    return json.dumps(answer, sort_keys=True, ensure_ascii=False)[:120] if answer is not None else "(not read)"
+    return json.dumps(answer, sort_keys=True, ensure_ascii=False)[:160]
 
 
-def summary_stats(results: list[Result], part_ids: list[str]) -> dict[str, Any]:
+def histogram(values: list[float], maximum: float, width: int = 240, height: int = 64) -> dict[str, Any]:
+    """Bars for an inline SVG: one bar per point for small parts, ten bins for large totals."""
+    if maximum <= 10:
+        edges = [float(i) for i in range(int(math.floor(maximum)) + 1)]
+        labels = [f"{e:g}" for e in edges]
+    else:
+        step = maximum / 10
+        edges = [i * step for i in range(10)]
+        labels = [f"{e:g}–{e + step:g}" for e in edges]
+    counts = [0] * len(edges)
+    for v in values:
+        index = max(i for i, e in enumerate(edges) if v >= e - 1e-9) if v >= 0 else 0
+        counts[index] += 1
+    top = max(counts) if counts and max(counts) else 1
+    bar_w = width / len(edges)
+    bars = []
+    for i, (label, count) in enumerate(zip(labels, counts)):
+        h = round((height - 14) * count / top, 1)
+        bars.append({"x": round(i * bar_w + 1, 1), "w": round(bar_w - 2, 1), "y": round(height - 14 - h, 1),
+                     "h": h, "label": label, "count": count, "tx": round(i * bar_w + bar_w / 2, 1)})
+    return {"width": width, "height": height, "bars": bars, "base": height - 14}
+
+
+def summary_stats(results: list[Result], part_ids: list[str], rubric=None, similar=()) -> dict[str, Any]:
     n = len(results)
-    parts = []
-    queue = []
+    order = {pid: i for i, pid in enumerate(part_ids)}
+    parts, queue = [], []
     for pid in part_ids:
-        rows = [next(p for p in r.parts if p.id == pid) for r in results]
+        rows = [(r, p) for r in results for p in r.parts if p.id == pid]
         if not rows:
             continue
-        maximum = rows[0].max_score
-        histogram = Counter()
-        for p in rows:
-            share = p.score / maximum if maximum else 0
-            histogram["0" if share == 0 else "full" if share == 1 else "<½" if share < 0.5 else "≥½"] += 1
-        groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"count": 0})
-        for p in rows:
-            label = _answer_label(p.answer) if len(p.components) == 1 else None
-            if label is None:
-                continue
-            group = groups[label]
-            group.update(answer=label, score=p.score, notes=", ".join(n for c in p.components for n in c.notes))
-            group["count"] += 1
-        parts.append({"id": pid, "max": maximum, "mean": sum(p.score for p in rows) / n,
-                      "histogram": [{"label": k, "count": histogram[k]} for k in ("full", "≥½", "<½", "0") if histogram[k]],
-                      "groups": sorted(groups.values(), key=lambda g: (-g["count"], g["answer"]))[:5]})
-        for r, p in zip(results, rows):
+        maximum = rows[0][1].max_score
+        scores = [p.score for _, p in rows]
+        statuses = Counter(p.status for _, p in rows)
+        groups = []
+        for index, component in enumerate(rows[0][1].components):
+            buckets: dict[str, dict[str, Any]] = {}
+            for r, p in rows:
+                if index >= len(p.components):
+                    continue
+                c = p.components[index]
+                label = _answer_label(c.answer)
+                if label is None:
+                    continue
+                g = buckets.setdefault(label, {"answer": label, "component": c.id, "count": 0, "score": c.score,
+                                               "max": c.max_score, "status": c.status, "notes": set(),
+                                               "submissions": []})
+                g["count"] += 1
+                g["notes"].update(c.notes)
+                if len(g["submissions"]) < 8:
+                    g["submissions"].append(r.submission)
+            for g in buckets.values():
+                g["notes"] = ", ".join(sorted(g["notes"]))
+                g["multi"] = len(rows[0][1].components) > 1
+            groups += sorted(buckets.values(), key=lambda g: (-g["count"], g["answer"]))[:6]
+        title = rubric.part(pid).title if rubric is not None else ""
+        parts.append({"id": pid, "title": title, "max": maximum, "mean": sum(scores) / len(scores),
+                      "statuses": [{"status": s, "count": statuses[s]} for s in
+                                   ("correct", "partial", "incorrect", "missing", "needs_review") if statuses[s]],
+                      "plot": histogram(scores, maximum), "groups": groups})
+        for r, p in rows:
             if p.status == "needs_review":
                 queue.append({"part": pid, "submission": r.submission, "score": p.score, "max": maximum,
-                              "why": (p.review or "")[:300]})
-    return {"n": n, "mean": sum(r.score for r in results) / n if n else 0.0, "parts": parts, "queue": queue,
-            "review_count": len(queue)}
+                              "why": (p.review or p.feedback or "")[:300]})
+    queue.sort(key=lambda q: (order.get(q["part"], 0), q["submission"]))
+    totals = [r.score for r in results]
+    maximum = results[0].max_score if results else (rubric.total if rubric is not None else 100)
+    problems = [{"submission": r.submission, "problems": r.problems, "error": r.error}
+                for r in results if r.problems or r.error]
+    return {"n": n, "mean": sum(totals) / n if n else 0.0, "median": statistics.median(totals) if n else 0.0,
+            "total_plot": histogram(totals, maximum, width=480, height=90), "parts": parts, "queue": queue,
+            "review_count": len(queue), "problems": problems, "similar": list(similar)}

@@ -1,0 +1,399 @@
+"""Installable copies of the grader: the student self-check bundle (and the source tree the
+Gradescope autograder installs, see grader/gradescope.py).
+
+A bundle is a source tree pip can install: pyproject.toml, LICENSE, a README for its reader, and
+the `grader` package with its rubric inside it, in `grader/bundled/`, so that `grader check FILE`
+works without `--rubric`. It never holds `reference/` (the torch reference implementations).
+
+The student bundle holds no answer key, no reference solutions and no hidden feedback:
+
+- the rubric is rewritten from the validated model, keeping only what reading an answer needs
+  (part ids, titles, points, headings, options and their aliases, grid size, word ranges); keys
+  become a withheld marker, mistakes, checklists, false proofs, reference numbers and comments go;
+- the Python sources lose their comments and docstrings, where examples may quote real answers;
+- `find_leaks` scans every file of the finished bundle for every key value, mistake message and
+  hidden checklist text, and `build_student_bundle` refuses to write a bundle where it finds one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+BUNDLED = "bundled"  # grader/bundled/: the rubric (and, for Gradescope, its key) inside the package
+# A key source whose top-level package is never installed: the rubric validates (its reference is
+# not checked where the package is absent, see rubric._check_reference_exists) and no key value
+# is present. `grader grade` with such a rubric stops with "the answer key ... is missing".
+WITHHELD = "withheld_answer_key:not_in_this_bundle"
+
+
+def bundled_rubric_path() -> Path | None:
+    """The rubric shipped inside an installed bundle, if this installation is one."""
+    folder = Path(__file__).resolve().parent / BUNDLED
+    found = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    return found[0] if len(found) == 1 else None
+
+
+# ---------------------------------------------------------------- the source tree
+
+def project_root() -> Path:
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").exists():
+        raise FileNotFoundError("building a bundle needs the grader's source tree (pyproject.toml beside "
+                                "the grader package); run it from a checkout of the repository")
+    return root
+
+
+def _patched_pyproject(text: str, data_files: list[str]) -> str:
+    """The project's own pyproject, shipping grader/bundled/* and every other non-Python file of the
+    package (templates, grammars) as package data, declared or not: a bundle is a real install,
+    not an editable one, and a file left out only shows when the code needs it."""
+    import json
+    import tomllib
+
+    data = tomllib.loads(text)
+    package_data = data.get("tool", {}).get("setuptools", {}).get("package-data", {})
+    if "grader" in package_data:
+        raise ValueError("pyproject.toml already declares package data for 'grader'; "
+                         "grader/bundle.py must add bundled/* to it")
+    header = "[tool.setuptools.package-data]"
+    line = f'"grader" = {json.dumps([f"{BUNDLED}/*", *data_files])}'
+    if header in text:
+        text = text.replace(header, f"{header}\n{line}", 1)
+    else:
+        text = text.rstrip("\n") + f"\n\n{header}\n{line}\n"
+    patched = tomllib.loads(text)
+    assert f"{BUNDLED}/*" in patched["tool"]["setuptools"]["package-data"]["grader"]
+    return text
+
+
+def _strip_python(source: str) -> str:
+    """The same code without comments and docstrings (examples in them may quote real answers)."""
+    import ast
+
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                body.pop(0)
+                if not body:
+                    body.append(ast.Pass())
+    return ast.unparse(tree) + "\n"
+
+
+def source_files(strip: bool) -> dict[str, bytes]:
+    """{relative path: content} of the installable project: the grader package, pyproject, licence."""
+    root = project_root()
+    files: dict[str, bytes] = {}
+    package = root / "grader"
+    for path in sorted(package.rglob("*")):
+        rel = path.relative_to(root)
+        if not path.is_file() or "__pycache__" in rel.parts or rel.parts[1:2] == (BUNDLED,):
+            continue
+        if path.suffix not in {".py", ".html", ".lark", ".json", ".txt", ".yaml", ".typed"}:
+            continue
+        data = path.read_bytes()
+        if strip and path.suffix == ".py":
+            data = _strip_python(data.decode("utf-8")).encode("utf-8")
+        files[rel.as_posix()] = data
+    data_files = sorted(rel.removeprefix("grader/") for rel in files if not rel.endswith(".py"))
+    files["pyproject.toml"] = _patched_pyproject((root / "pyproject.toml").read_text(encoding="utf-8"),
+                                                 data_files).encode()
+    if (root / "LICENSE").exists():
+        files["LICENSE"] = (root / "LICENSE").read_bytes()
+    return files
+
+
+def write_tree(files: dict[str, bytes], dest: Path) -> None:
+    for rel, data in files.items():
+        path = dest / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def write_zip(files: dict[str, bytes], dest: Path, prefix: str = "", executable: frozenset[str] = frozenset()) -> None:
+    """A reproducible zip: sorted entries, fixed timestamps, so the same inputs give the same bytes."""
+    import zipfile
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for rel in sorted(files):
+            info = zipfile.ZipInfo(prefix + rel, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100755 if rel in executable else 0o100644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[rel])
+
+
+# ---------------------------------------------------------------- the public rubric
+
+# Settings that reading an answer needs, per kind; everything else (tolerances, checklists, false
+# proofs, expression variants...) is grading policy and stays with the TAs. A kind may declare its
+# own `PUBLIC_SETTINGS`; a kind unknown here keeps no settings at all, and if it needs some to load,
+# the build fails loudly rather than guess.
+PUBLIC_SETTINGS: dict[str, set[str]] = {
+    "grid": {"size"},
+    "choice": {"options", "multiple", "chosen_verdict", "aliases"},
+    "prose": {"words"},
+    "numeric": set(),
+    "expression": {"target", "symbols", "pointwise", "name"},  # what the answer is of, and may be written with
+}
+
+
+def public_rubric(rubric) -> dict:
+    """The rubric as students may see it: how answers are found, never what they should be."""
+    from grader.kinds import get_kind
+
+    parts = []
+    for part in rubric.parts:
+        components = []
+        for c in part.components:
+            kind = get_kind(c.kind)
+            allowed = getattr(kind, "PUBLIC_SETTINGS", None)
+            allowed = set(allowed) if allowed is not None else PUBLIC_SETTINGS.get(c.kind, set())
+            settings = c.settings.model_dump(mode="json", include=allowed, exclude_defaults=True) if allowed else {}
+            component = {"id": c.id, "kind": c.kind, "points": c.points}
+            if settings:
+                component["settings"] = settings
+            if c.key is not None:
+                component["key"] = {"reference": WITHHELD}
+            if c.within:
+                component["within"] = list(c.within)
+            if not c.automatic:
+                component["automatic"] = False
+            components.append(component)
+        entry = {"id": part.id, "title": part.title, "points": part.points, "question": part.question,
+                 "visibility": part.visibility, "components": components}
+        if part.headings:
+            entry["headings"] = list(part.headings)
+        if part.self_check.model_dump(exclude_defaults=True):
+            entry["self_check"] = part.self_check.model_dump(exclude_defaults=True)
+        parts.append(entry)
+    data = {"id": rubric.id, "title": rubric.title, "version": rubric.version, "total": rubric.total}
+    if rubric.question_text:
+        data["question_text"] = rubric.question_text
+    data["ai_policy"] = {"patterns": list(rubric.ai_policy.patterns)}
+    data["parts"] = parts
+    return data
+
+
+def _yaml(data: dict, header: str) -> bytes:
+    import yaml
+
+    return (header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)).encode("utf-8")
+
+
+STUDENT_README = """# {title}: self-check
+
+This installs `grader check`, which shows what the course's grader reads in your submission:
+each grid as read, each choice as read, the expressions as parsed, word counts, the parts it
+could not find, and problems with your files (a highlight lost in the PDF, a file it cannot open).
+It never says whether an answer is right: it has no answer key.
+
+```sh
+python3 -m pip install .            # from this folder (or: pip install {zip_name})
+grader check path/to/main.pdf       # or main.tex, a folder, a .zip, answers.yaml
+```
+
+Check the PDF you will upload, and the .tex beside it if you submit both. If a grid comes out
+empty or a part is "not found", fix the file (highlight cells with a fill colour, start each
+answer with its number, e.g. `1.1)` or `\\textbf{{3.2 (a)}}`) and check again.
+
+The rubric in `grader/{bundled}/` lists the parts, their points and how answers are found; it holds
+no answers. Python sources are shipped without comments; the full, commented source is the
+course's grader repository (licence: see LICENSE).
+"""
+
+
+def student_files(rubric) -> dict[str, bytes]:
+    assert rubric.path is not None
+    files = source_files(strip=True)
+    files[f"grader/{BUNDLED}/{rubric.path.name}"] = _yaml(
+        public_rubric(rubric), f"# Public rubric of {rubric.id} for `grader check`: no keys, no hidden feedback.\n")
+    if rubric.question_text:
+        question = rubric.path.parent / rubric.question_text
+        if question.exists():
+            files[f"grader/{BUNDLED}/{rubric.question_text}"] = question.read_bytes()
+    return files
+
+
+def build_student_bundle(rubric, key, out: Path) -> tuple[Path, dict[str, bytes]]:
+    """Write the bundle (a folder, or a zip when `out` ends in .zip); refuse if anything leaks."""
+    import shutil
+    import tempfile
+
+    from grader.rubric import load_rubric
+
+    out = Path(out)
+    name = f"grader-{rubric.id}-student"
+    files = student_files(rubric)
+    files["README.md"] = STUDENT_README.format(title=rubric.title, zip_name=out.name if out.suffix == ".zip" else name + ".zip",
+                                               bundled=BUNDLED).encode("utf-8")
+    leaks = find_leaks(files, rubric, key)
+    if leaks:
+        raise ValueError("the student bundle would reveal the key; not written:\n  " + "\n  ".join(leaks[:20]))
+    with tempfile.TemporaryDirectory() as tmp:  # the public rubric must load on its own
+        write_tree({k: v for k, v in files.items() if k.startswith(f"grader/{BUNDLED}/")}, Path(tmp))
+        load_rubric(Path(tmp) / "grader" / BUNDLED / rubric.path.name)
+    if out.suffix == ".zip":
+        write_zip(files, out, prefix=name + "/")
+    else:
+        if out.exists():
+            shutil.rmtree(out)
+        write_tree(files, out)
+    return out, files
+
+
+# ---------------------------------------------------------------- leak detection
+
+def _norm(text: str) -> str:
+    import re
+
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def _cell_runs(text: str) -> list[set[str]]:
+    """Every run of grid cells written close together, in three formats: labels "11, 12", pairs
+    "(1,1) (1,2)", and 0/1 matrices of 25 entries."""
+    import re
+
+    runs: list[set[str]] = []
+    # labels such as 11 or "24", separated by anything without a digit (commas, quotes, & \\ ...)
+    current: list[str] = []
+    last_end = None
+    for m in re.finditer(r"(?<!\d)([1-9][1-9])(?!\d)", text):
+        gap = text[last_end:m.start()] if last_end is not None else ""
+        if last_end is not None and (len(gap) > 40 or re.search(r"\d", gap)):
+            runs.append(set(current))
+            current = []
+        current.append(m.group(1))
+        last_end = m.end()
+    if current:
+        runs.append(set(current))
+    pairs = re.findall(r"\(\s*([1-9])\s*,\s*([1-9])\s*\)", text)
+    if pairs:
+        runs.append({a + b for a, b in pairs})
+    bit = r"(?<![\w.])[01](?![\w.])"
+    for m in re.finditer(rf"(?:{bit}[^\w]{{1,8}}){{24}}{bit}", text):  # 25 entries in a row: a 5x5 matrix
+        bits = re.findall(bit, m.group(0))
+        runs.append({f"{i // 5 + 1}{i % 5 + 1}" for i, b in enumerate(bits) if b == "1"})
+    return runs
+
+
+def _squeeze(text: str) -> str:
+    """Text with spacing and LaTeX sizing left out: `\\left( 1 - D \\right)` and `(1-D)` compare equal."""
+    import re
+
+    return re.sub(r"\s+|\\left|\\right|\\[,;!]|\\[Bb]igg?[lr]?", "", text)
+
+
+def _text_forms(value) -> set[str]:
+    """Every string inside a key value (squeezed), and each expression also as plain text."""
+    if isinstance(value, dict):
+        return set().union(*(_text_forms(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_text_forms(v) for v in value)) if value else set()
+    if not isinstance(value, str):
+        return set()
+    forms = {_squeeze(value)}
+    try:  # an expression key written out the way a person types it: f_1(x)/(f_0(x) + f_1(x))
+        from grader.mathexpr.parser import parse
+        from grader.mathexpr.printer import to_plain
+
+        forms.add(_squeeze(to_plain(parse(value))))
+    except Exception:
+        pass
+    return {f for f in forms if len(f) >= 8}
+
+
+def find_leaks(files: dict[str, bytes], rubric, key) -> list[str]:
+    """Every place in `files` from which a key value or hidden feedback can be read.
+
+    Recoverable means: a grid key's cell set appears (any order, labels or (row, col) pairs or a
+    0/1 matrix, give or take one cell); a choice key appears next to its part id; a mistake
+    message, checklist item, false-proof message, reference-number caption or value, or a text or
+    expression key appears (whitespace and case aside); or a file is a key file or reference code.
+    """
+    import json
+    import re
+
+    texts = {}
+    problems = []
+    question = None
+    if rubric.question_text and rubric.path is not None and (rubric.path.parent / rubric.question_text).exists():
+        question = (rubric.path.parent / rubric.question_text).read_bytes()
+    for rel, data in files.items():
+        if question is not None and data == question:
+            continue  # the assignment's own text: students have it anyway
+        if rel.endswith(".key.json") or rel.startswith("reference/") or "/reference/" in rel:
+            problems.append(f"{rel}: a key file or reference code")
+        texts[rel] = data.decode("utf-8", errors="replace")
+    normed = {rel: _norm(t) for rel, t in texts.items()}
+    compact = {rel: _squeeze(t) for rel, t in texts.items()}
+    all_cells = {f"{r}{c}" for r in range(1, 6) for c in range(1, 6)}
+    runs = {rel: _cell_runs(t) for rel, t in texts.items()}
+
+    def phrase(label: str, text: str) -> None:
+        wanted = _norm(text)
+        if len(wanted) < 20:
+            return
+        for rel, body in normed.items():
+            if wanted in body or (len(wanted) > 80 and wanted[:80] in body):
+                problems.append(f"{rel}: {label}")
+
+    aliases = {pattern for p in rubric.parts for c in p.components
+               for patterns in (getattr(c.settings, "aliases", None) or {}).values() for pattern in patterns}
+    for part in rubric.parts:
+        for c in part.components:
+            value = key.value(part.id, c.id)
+            where = f"part {part.id}/{c.id}"
+            if isinstance(value, dict) and "cells" in value:
+                cells = set(value["cells"])
+                for rel, found in runs.items():
+                    if any(len(found_set ^ cells) <= 1 and found_set != all_cells and len(found_set) > 1
+                           for found_set in found):
+                        problems.append(f"{rel}: the grid key of {where}")
+            elif isinstance(value, dict) and "choices" in value:
+                wanted = {str(o).lower() for o in value["choices"]}
+                options = sorted({str(o) for o in getattr(c.settings, "options", {})} | wanted, key=len, reverse=True)
+                token = rf"(?<![A-Za-z])(?:{'|'.join(re.escape(o) for o in options)})(?![A-Za-z])"
+                run = re.compile(rf"{token}(?:[^A-Za-z\n]{{1,6}}{token})*", re.I)
+                head = re.compile(rf"(?<![\d.]){re.escape(part.id)}(?!\d)")
+                for rel, body in texts.items():
+                    for m in head.finditer(body):
+                        line = body[m.end():m.end() + 80].split("\n", 1)[0]
+                        for r in run.finditer(line):  # the options named after the part id, in any order
+                            context = line[:r.end()]
+                            if {t.lower() for t in re.findall(token, r.group(0), re.I)} == wanted and re.search(
+                                    r"answer|key|correct|choice|literal|select|true|false|:|=|\)", context, re.I):
+                                problems.append(f"{rel}: the choice key of {where} ({(part.id + line)[:40]!r})")
+                                break
+            elif value is not None:
+                for form in _text_forms(value):
+                    for rel, body in compact.items():
+                        if form in body:
+                            problems.append(f"{rel}: the key of {where}")
+            for mistake in c.mistakes:
+                phrase(f"mistake message {mistake.id} of {where}", mistake.message)
+            settings = c.settings
+            for item in getattr(settings, "items", None) or []:
+                phrase(f"checklist item {item.id} of {where}", item.description)
+                for hint in item.hints:
+                    # a hint that is also an option's alias is a public reading rule (it names an option)
+                    if len(hint) >= 12 and hint not in aliases:
+                        for rel, body in texts.items():
+                            if hint in body:
+                                problems.append(f"{rel}: a checklist hint of {where}")
+            for proof in getattr(settings, "false_proofs", None) or []:
+                phrase(f"false-proof message {proof.id} of {where}", proof.message)
+    for name, block in rubric.numbers.items():
+        phrase(f"the caption of reference numbers {name!r}", block.caption)
+    decimals = {rel: set(re.findall(r"(?<![\d.])-?\d+\.\d+", body)) for rel, body in texts.items()}
+    for name, block in key.numbers.items():
+        flat = json.dumps(block.get("values", {}))
+        # numbers precise enough to be this computation's (three significant digits or more)
+        for number in {n for n in re.findall(r"-?\d+\.\d{3,}", flat) if len(n.replace("-", "").replace(".", "").lstrip("0")) >= 3}:
+            for rel, found in decimals.items():
+                if number in found:
+                    problems.append(f"{rel}: reference number {number} of {name!r}")
+    return sorted(set(problems))
