@@ -20,10 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 
 BUNDLED = "bundled"  # grader/bundled/: the rubric (and, for Gradescope, its key) inside the package
-# A key source whose top-level package is never installed: the rubric validates (its reference is
-# not checked where the package is absent, see rubric._check_reference_exists) and no key value
-# is present. `grader grade` with such a rubric stops with "the answer key ... is missing".
-WITHHELD = "withheld_answer_key:not_in_this_bundle"
+# The key source of every keyed component in the public rubric: no value, no reference call.
+# `grader grade` with such a rubric stops with "its key is withheld".
+WITHHELD = {"withheld": True}
 
 
 def bundled_rubric_path() -> Path | None:
@@ -156,7 +155,7 @@ def public_rubric(rubric) -> dict:
             if settings:
                 component["settings"] = settings
             if c.key is not None:
-                component["key"] = {"reference": WITHHELD}
+                component["key"] = dict(WITHHELD)
             if c.within:
                 component["within"] = list(c.within)
             if not c.automatic:

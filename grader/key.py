@@ -34,7 +34,7 @@ def build_key(rubric: Rubric) -> dict[str, Any]:
     parts: dict[str, Any] = {}
     for part in rubric.parts:
         for component in part.components:
-            if component.key is None:
+            if component.key is None or component.key.withheld:
                 continue
             kind = get_kind(component.kind)
             if component.key.reference is not None:
@@ -63,10 +63,13 @@ class Key:
         self.values: dict[tuple[str, str], Any] = {}
         self.numbers: dict[str, Any] = {}
         built = (data or {}).get("parts", {})
-        stale = []
+        stale, withheld = [], []
         for part in rubric.parts:
             for component in part.components:
                 if component.key is None:
+                    continue
+                if component.key.withheld:
+                    withheld.append(part.id)
                     continue
                 if component.key.literal is not None:
                     kind = get_kind(component.kind)
@@ -77,6 +80,9 @@ class Key:
                     stale.append(part.id)
                     continue
                 self.values[(part.id, component.id)] = entry["value"]
+        if withheld:
+            raise KeyError_(f"{rubric.path.name if rubric.path else 'this rubric'} is a public rubric: its answer key is "
+                            "withheld, so it can check submissions but not grade them")
         if stale:
             where = rubric.key_path.name
             reason = "is missing" if data is None else "is out of date for parts " + ", ".join(sorted(set(stale)))

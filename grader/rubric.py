@@ -34,11 +34,14 @@ class KeySource(StrictModel):
     literal: Any = None
     reference: str | None = None  # "package.module:function"
     args: dict[str, Any] = Field(default_factory=dict)
+    # True in a public rubric (the students' bundle): a key exists but is not shipped.
+    withheld: bool = False
 
     @model_validator(mode="after")
     def _one_source(self) -> KeySource:
-        if (self.literal is None) == (self.reference is None):
-            raise ValueError("give exactly one of 'literal' or 'reference'")
+        given = (self.literal is not None) + (self.reference is not None) + self.withheld
+        if given != 1:
+            raise ValueError("give exactly one of 'literal', 'reference' or 'withheld: true'")
         if self.reference is not None:
             _check_reference_exists(self.reference)
         return self
