@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -250,9 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `grader ... | head`: the reader left, the work is done
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # an internal error is still one clear line (details with GRADER_DEBUG=1)
-        import os
-
         if os.environ.get("GRADER_DEBUG"):
             raise
         print(f"grader: internal error: {type(exc).__name__}: {exc} (rerun with GRADER_DEBUG=1 for details)",
