@@ -13,6 +13,7 @@ rubric settings are its own pydantic models (`Settings`, `When` for declared mis
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -114,6 +115,10 @@ class Kind(ABC):
     @abstractmethod
     def self_test(self, component: Component, key: Any) -> list[tuple[Any, Status]]:
         """Structured answers with the status each must receive: correct, wrong, unreadable."""
+
+    def group_label(self, value: Any) -> str | None:
+        """A short label of an answer, to group equal answers in the summary; None: never grouped."""
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)[:160]
 
     def public_key(self, key: Any) -> Any:
         """The key as `grader key show --json` prints it."""

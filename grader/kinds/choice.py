@@ -400,6 +400,9 @@ class ChoiceKind(Kind):
             messages.append(f"Your choice was read with low confidence ({answer.how}); a TA will confirm it.")
         return Outcome(fraction, status, " ".join(messages), tuple(notes), suggested=status == "needs_review")
 
+    def group_label(self, value: Any) -> str | None:
+        return ", ".join(f"({c})" for c in value["choices"]) or "(none selected)"
+
     def describe(self, answer: Extracted) -> str:
         if not answer.readable:
             return f"not read: {answer.problem}"

@@ -215,6 +215,9 @@ class ExpressionKind(Kind):
 
     # ------------------------------------------------------------------ show
 
+    def group_label(self, value: Any) -> str | None:
+        return value.get("plain") or value.get("expression")
+
     def describe(self, answer: Extracted) -> str:
         value = answer.value or {}
         if not answer.readable:

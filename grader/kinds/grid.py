@@ -179,6 +179,9 @@ class GridKind(Kind):
                        suggested=status == "needs_review",
                        extra={"missing": missing, "extra": extra})
 
+    def group_label(self, value: Any) -> str | None:
+        return "{" + ", ".join(value["cells"]) + "}"
+
     def describe(self, answer: Extracted) -> str:
         if not answer.readable:
             return f"not read: {answer.problem}"

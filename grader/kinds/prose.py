@@ -267,6 +267,9 @@ class ProseKind(Kind):
         return Outcome(fraction, status, " ".join(messages), tuple(notes), suggested=not component.automatic,
                        evidence=evidence, extra={"items": items, "words": words, "false_proofs": proof_evidence})
 
+    def group_label(self, value: Any) -> str | None:
+        return None  # free text: no answer groups
+
     def describe(self, answer: Extracted) -> str:
         if not answer.readable:
             return f"not read: {answer.problem}"

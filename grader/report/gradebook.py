@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import statistics
 from collections import Counter
 from typing import Any
 
+from grader.kinds import get_kind
 from grader.pipeline import Result
 
 FIRST_COLUMNS = ["Name", "SID", "Email", "Submission"]
@@ -67,16 +67,8 @@ def gradebook_csv(results: list[Result], failures: list[dict[str, Any]], part_id
 
 # ---------------------------------------------------------------- summary statistics
 
-def _answer_label(answer: Any) -> str | None:
-    if answer is None:
-        return "(not read)"
-    if isinstance(answer, dict) and "cells" in answer:
-        return "{" + ", ".join(answer["cells"]) + "}"
-    if isinstance(answer, dict) and "choices" in answer:
-        return ", ".join(f"({c})" for c in answer["choices"]) or "(none selected)"
-    if isinstance(answer, dict) and "text" in answer:
-        return None  # free text: no answer groups
-    return json.dumps(answer, sort_keys=True, ensure_ascii=False)[:160]
+def _answer_label(kind: str, answer: Any) -> str | None:
+    return "(not read)" if answer is None else get_kind(kind).group_label(answer)
 
 
 def histogram(values: list[float], maximum: float, width: int = 240, height: int = 64) -> dict[str, Any]:
@@ -120,7 +112,7 @@ def summary_stats(results: list[Result], part_ids: list[str], rubric=None, simil
                 if index >= len(p.components):
                     continue
                 c = p.components[index]
-                label = _answer_label(c.answer)
+                label = _answer_label(c.kind, c.answer)
                 if label is None:
                     continue
                 g = buckets.setdefault(label, {"answer": label, "component": c.id, "count": 0, "score": c.score,
