@@ -112,8 +112,6 @@ def fragments_for(docs: list[Document], rubric: Rubric) -> dict[str, Fragment]:
     return review_fragments(docs, chosen, rubric, lines)  # the review's sections, headed or not
 
 
-
-
 def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
     """Give each component its share of the part's fragment (by `within` regexes, or by sheet key)."""
     if len(part.components) == 1:
@@ -175,7 +173,6 @@ def grade_component(part: Part, component: Component, fragment: Fragment | None,
                                feedback=f"No answer was found for part {part.id}. Start it with a heading "
                                         f"such as '{part.id})' so it can be found.")
     answer: Extracted = kind.extract(fragment, component)
-    render = {}
     if not answer.readable:
         result = ComponentResult(**base, score=0.0, status="needs_review",
                                  feedback=f"Could not be graded automatically: {answer.problem}. A TA will grade it.",
