@@ -135,8 +135,7 @@ def classify(sentence: str) -> Disclosure | None:
 def find_disclosures(docs: list[Document], rubric: Rubric,
                      question_lines: set[str] | frozenset[str] = frozenset()) -> dict[str, Disclosure]:
     """{question: its disclosure}, from sheets' per-part notes and from the text of every document."""
-    from grader.review import blanked_text
-    from grader.segment import find_headings  # segment imports the rubric
+    from grader.segment import outline  # segment imports the rubric
 
     questions = sorted({str(p.question) for p in rubric.parts}, key=lambda q: (len(q), q))
     found: list[Disclosure] = []
@@ -147,8 +146,8 @@ def find_disclosures(docs: list[Document], rubric: Rubric,
             found.append(_at(base, part_id.split(".")[0], "the answer sheet"))
         if not doc.text:
             continue
-        text = blanked_text(doc.text, frozenset(question_lines))  # the policy text itself is no disclosure
-        headings = [h for h in find_headings(text, rubric) if h.question is not None]
+        text, headings = outline(doc.text, rubric, question_lines)  # the policy text itself is no disclosure
+        headings = [h for h in headings if h.question is not None]
         for m in _SENTENCE.finditer(text):
             sentence = m.group(0).strip()
             if len(sentence) < 8:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
@@ -98,24 +97,15 @@ def _section_label(section: ReviewSection) -> str:
     return re.sub(r"[^A-Za-z ]", "", section.name.split("|")[0]).strip().capitalize() or section.part
 
 
-@lru_cache(maxsize=16)
-def blanked_text(text: str, question_lines: frozenset[str]) -> str:
-    """The document's text with the question text blanked (segment's rule), computed once per run."""
-    from grader.segment import blank_question_text  # segment imports the rubric
-
-    return blank_question_text(text, set(question_lines))
-
-
 def review_region(doc: Document, rubric: Rubric, question_lines: set[str] | frozenset[str]) -> tuple[int, int] | None:
     """Offsets of the answer to the review question: from its answer marker (or first heading) to
     the next heading of another question."""
-    from grader.segment import find_headings  # segment imports the rubric
+    from grader.segment import outline  # segment imports the rubric
 
     settings = rubric.review
     if settings is None or doc.answers is not None or not doc.text:
         return None
-    text = blanked_text(doc.text, frozenset(question_lines))
-    headings = find_headings(text, rubric)
+    text, headings = outline(doc.text, rubric, question_lines)
     own = [h for h in headings if h.question == settings.question]
     if not own:
         return None
@@ -206,13 +196,15 @@ def _split_by_cues(text: str, settings: ReviewSettings, names: dict[str, str], s
 
 def find_review(docs: list[Document], rubric: Rubric,
                 question_lines: set[str] | frozenset[str]) -> ReviewSplit | None:
+    from grader.segment import outline  # segment imports the rubric
+
     if rubric.review is None:
         return None
     for doc in docs:  # best document first
         region = review_region(doc, rubric, question_lines)
         if region is None:
             continue
-        text = blanked_text(doc.text, frozenset(question_lines))[region[0]:region[1]]
+        text = outline(doc.text, rubric, question_lines)[0][region[0]:region[1]]
         if not text.strip():
             continue
         split = split_review(text, rubric.review, rubric, doc.source)

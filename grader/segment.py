@@ -303,11 +303,26 @@ def _sub_letter_headings(text: str, headings: list[Heading], rubric: Rubric) -> 
 
 # ---------------------------------------------------------------------------------- segmentation
 
+_OUTLINES: dict[tuple, tuple[str, list[Heading]]] = {}
+
+
+def outline(text: str, rubric: Rubric, question_lines: set[str] | frozenset[str] = frozenset()
+            ) -> tuple[str, list[Heading]]:
+    """A document's text with the question text blanked, and its headings: computed once per
+    document, since segmentation, the review's sections and the AI disclosures all need them."""
+    key = (text, frozenset(question_lines), rubric.content_hash, id(rubric))
+    if key not in _OUTLINES:
+        if len(_OUTLINES) >= 8:  # a few documents at a time: one submission's files
+            _OUTLINES.pop(next(iter(_OUTLINES)))
+        blanked = blank_question_text(text, set(question_lines))
+        _OUTLINES[key] = (blanked, find_headings(blanked, rubric))
+    return _OUTLINES[key]
+
+
 def segment(doc: Document, rubric: Rubric, question_lines: set[str] | None = None) -> dict[str, Fragment]:
     if doc.answers is not None:
         return _from_sheet(doc, rubric)
-    text = blank_question_text(doc.text, question_lines or set())
-    headings = find_headings(text, rubric)
+    text, headings = outline(doc.text, rubric, question_lines or frozenset())
     answer_zones = _answer_zones(text, headings)
     spans: dict[str, list[tuple[int, int, Heading]]] = {}
     for i, h in enumerate(headings):

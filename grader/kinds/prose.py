@@ -55,7 +55,6 @@ class ProseSettings(StrictModel):
     items: list[ProseItem] = Field(default_factory=list)
     false_proofs: list[FalseProof] = Field(default_factory=list)
     words: WordRange = WordRange()
-    reveal_items: bool = True  # students may see which checklist items were found
     # Points of found items that earn the whole component (default: all of them); a review need not
     # answer every guiding question.
     full_credit_at: float | None = Field(None, gt=0)
