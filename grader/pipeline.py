@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from grader.disclosure import apply_ai_penalty, find_disclosures
+from grader.analyses.disclosure import apply_ai_penalty, find_disclosures
 from grader.ingest.document import Document
 from grader.ingest.limits import DEFAULT_LIMITS, Limits
 from grader.ingest.submission import Submission, read_submission
@@ -20,7 +20,7 @@ from grader.key import Key
 from grader.kinds import get_kind
 from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment
 from grader.rubric import Component, Part, Rubric
-from grader.review import annotate_review, review_fragments
+from grader.analyses.review_sections import annotate_review, review_fragments
 from grader.score import ComponentResult, Override, PartResult, apply_overrides, combine, round_score
 from grader.segment import question_lines_of, segment
 

@@ -19,7 +19,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from grader.kinds.base import REGISTRY, StrictModel, get_kind
-from grader.review import ReviewSettings
+from grader.analyses.review_sections import ReviewSettings
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import grader.pipeline as pipeline
-from grader.disclosure import classify, find_disclosures
+from grader.analyses.disclosure import classify, find_disclosures
 from grader.ingest.document import Document
 from grader.ingest.submission import Submission
 from grader.pipeline import question_lines

@@ -10,7 +10,7 @@ import pytest
 import grader.pipeline as pipeline
 from grader.ingest.document import Document, HiddenText
 from grader.ingest.submission import Submission
-from grader.review import split_review
+from grader.analyses.review_sections import split_review
 from tests.conftest import SEED
 
 SUMMARY = ("SimCLR is a simple framework for contrastive self-supervised learning of visual representations. "
