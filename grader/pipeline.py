@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment
 from grader.rubric import Component, Part, Rubric
 from grader.analyses.review_sections import annotate_review, review_fragments
 from grader.score import ComponentResult, Override, PartResult, apply_overrides, combine, round_score
-from grader.segment import question_lines_of, segment
+from grader.segment import question_text_of, segment
 
 
 @dataclass
@@ -84,32 +84,26 @@ def _part_json(part: PartResult) -> dict[str, Any]:
     return out
 
 
-@lru_cache(maxsize=8)
-def _question_lines(path: Path | None) -> frozenset[str]:
-    if path is None or not path.exists():
-        return frozenset()
-    return frozenset(question_lines_of(path.read_text(encoding="utf-8")))
-
-
 def question_lines(rubric: Rubric) -> frozenset[str]:
-    if rubric.question_text is None or rubric.path is None:
-        return frozenset()
-    return _question_lines(rubric.path.parent / rubric.question_text)
+    """The lines of the rubric's question text (what students copy), for line-based blanking."""
+    return question_text_of(rubric).lines
 
 
 def fragments_for(docs: list[Document], rubric: Rubric) -> dict[str, Fragment]:
     """Segment every document; per part keep the best document's fragment, with every grid read."""
-    lines = set(question_lines(rubric))
+    context = question_text_of(rubric)
     chosen: dict[str, Fragment] = {}
     for doc in docs:  # best first (sheet, tex, text, pdf)
-        for part_id, fragment in segment(doc, rubric, lines).items():
+        for part_id, fragment in segment(doc, rubric, context).items():
             if part_id not in chosen:
                 chosen[part_id] = fragment
             elif fragment.grids:  # the same grid read from another file: compared by the grid kind
                 old = chosen[part_id]
-                chosen[part_id] = Fragment(old.part_id, old.text, old.how, old.confidence, old.structured,
-                                           old.grids + fragment.grids, old.source)
-    return review_fragments(docs, chosen, rubric, lines)  # the review's sections, headed or not
+                chosen[part_id] = replace(old, grids=old.grids + fragment.grids,
+                                          answer_grids=old.answer_grids + fragment.answer_grids,
+                                          grid_confidence=min(old.grid_confidence, fragment.grid_confidence),
+                                          grid_how=old.grid_how or fragment.grid_how)
+    return review_fragments(docs, chosen, rubric, context)  # the review's sections, headed or not
 
 
 def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
@@ -214,8 +208,8 @@ def grade_submission(sub: Submission, rubric: Rubric, key: Key, overrides: list[
         components = [grade_component(part, c, pieces.get(c.id), key, unreadable,
                                       part.question in found_questions) for c in part.components]
         parts.append(combine(part.id, part.title, part.points, components, part.visibility))
-    annotate_review(parts, docs, rubric, question_lines(rubric))
-    disclosures = find_disclosures(docs, rubric, question_lines(rubric))
+    annotate_review(parts, docs, rubric, question_text_of(rubric))
+    disclosures = find_disclosures(docs, rubric, question_text_of(rubric))
     apply_ai_penalty(parts, disclosures, rubric)  # only when the rubric sets one; before overrides
     problems += apply_overrides(sub.id, parts, list(overrides))
     ai_use = {q: d.summary() for q, d in disclosures.items()}

@@ -19,6 +19,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from grader.kinds.base import REGISTRY, StrictModel, get_kind
+from grader.part_ids import question_of
 from grader.analyses.review_sections import ReviewSettings
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
@@ -152,7 +153,10 @@ class Part(StrictModel):
         if len(set(ids)) != len(ids):
             raise ValueError(f"component ids repeat: {ids}")
         if self.question is None:
-            object.__setattr__(self, "question", int(self.id.split(".")[0]))
+            question = question_of(self.id)
+            if question is None:
+                raise ValueError(f"part id {self.id!r} holds no question number: give 'question: N'")
+            object.__setattr__(self, "question", question)
         return self
 
 

@@ -37,8 +37,13 @@ class Fragment:
     how: str  # how segmentation found it, e.g. "heading 'Q1.1)' at line 52 of main.tex"
     confidence: float
     structured: Any = None  # the raw value from a structured answer sheet, if any
-    grids: tuple[GridFinding, ...] = ()
+    grids: tuple[GridFinding, ...] = ()  # every grid in the region, in order: the candidates
     source: str = ""
+    # The grid chosen as the answer among `grids` (grader/segment/answer_grid.py), one per
+    # document read (a PDF and its .tex), how it was chosen, and how sure that choice is.
+    answer_grids: tuple[GridFinding, ...] = ()
+    grid_how: str = ""
+    grid_confidence: float = 1.0
 
     @property
     def empty(self) -> bool:

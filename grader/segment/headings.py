@@ -1,0 +1,375 @@
+"""The headings students write, found in a text and mapped to the rubric's parts.
+
+Students number parts in many ways: "Q1.1)", "1.1", "1.1:", "3.1.b):", "4.6.a)", "3.2-a", "(3.2.a)",
+"Q4.6b.", "Part 3.2(a):", "Problem 4.6 (b)", "**Q3.2a**", "### 3.2 (b)", "Question 1 (a)",
+"\\section*{Question 3}" followed by "\\textbf{3.2 (a)}", "\\item[3.2(a)]", "Answer 2. 2.1)", "1.10", and
+a PDF's text layer splits some of them across lines ("Question\\n3", "3.2\\n(a)"). Found here:
+
+- question markers ("Question 3", "Answer 3", "Réponse 3") at the start of lines;
+- part headings: a number "q.p" (each level one or two digits) with an optional sub-part ("a",
+  "(a)", ".a", "-a", ".1"), followed by a closing mark, the end of the line, or a capital letter;
+  "1.5 times", "3.2 = x", "Figure 1.1", dates and decimals are not headings;
+- a bare "(b)" line, which continues the nearest heading above it ("3.2 (a)" ... "(b)" -> 3.2b).
+
+Each heading becomes a path of ordinals (grader/part_ids.py) and is mapped to a rubric part, a
+group (a number whose parts are lettered: "3.2" when the rubric has 3.2a and 3.2b), or "other": a
+part of the assignment the rubric does not grade, which still ends the span above it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from grader.part_ids import Path, ordinal, part_path
+from grader.rubric import Rubric
+
+# Decorations that may precede a heading at the start of a line: Markdown (#, **, __, *, bullets,
+# quotes), LaTeX sectioning and font commands with their opening brace, \item with its optional
+# label's opening bracket, and bare braces or brackets.
+_LATEX_LEAD = (r"\\(?:textbf|textit|textsc|textsf|emph|underline|uline|mbox|paragraph|subparagraph|"
+               r"subsubsection|subsection|section|item|noindent|bfseries|itshape|large|Large|LARGE|"
+               r"medskip|smallskip|bigskip|newline|vspace\*?\{[^}\n]*\}|hspace\*?\{[^}\n]*\})\*?")
+# Atomic and possessive: the spaces of a long blank line (blanked question text) could otherwise
+# be split between neighbouring quantifiers in quadratically or exponentially many ways.
+LEAD = rf"(?>(?:[ \t]*+(?:#{{1,6}}|\*\*|__|[-*+>•·▪◦]|{_LATEX_LEAD}[ \t]*+(?:\[|\{{)?|\{{|\[))*)[ \t]*+"
+_NUM = r"[1-9]\d?"
+# "Answer 2." before a part number ("Answer 2. 2.1)").
+_ANSWER_PREFIX = rf"(?:(?i:Answer|Question|Solution|R[ée]ponse)[ \t]*+{_NUM}[ \t]*+[.:)][ \t]*+)?"
+# A word before a part number ("Q1.1", "Part 3.2(a)", "Problem 4.6 (b)", "Answer to 4.3").
+_WORD = (r"(?:(?i:Q(?:uestion)?|Part(?:ie)?|Problem|Prob|Ex(?:ercise|ercice)?|Ans(?:wer)?|Sol(?:ution)?|R[ée]ponse)"
+         r"\.?[ \t]*+(?:(?i:to|à|a)[ \t]+(?:(?i:question|la\s+question)[ \t]*+|Q[ \t]*+)?)?[#\-:]?[ \t]*+)?")
+# Sub-part after "q.p": "(a)" (possibly on the next line of a PDF's text), "a" / ".a" / "-a" / " a",
+# an upper-case letter only when a closing mark follows ("3.2A)"), or ".1".
+_SUB = (r"(?:[ \t]*+\n?[ \t]*+\((?P<s1>[a-hA-H]|[1-9])\)"
+        r"|[ \t]*+[.\-_]?[ \t]*+(?P<s2>[a-h])(?![A-Za-z0-9])"
+        r"|[ \t]*+[.\-_]?[ \t]*+(?P<s3>[A-H])(?=[ \t]*+[).:\]}*])"
+        r"|\.(?P<s4>[1-9])(?![\d.]?\d))")
+PART = re.compile(
+    rf"^{LEAD}{_ANSWER_PREFIX}(?P<open>\()?[ \t]*+{_WORD}(?P<q>{_NUM})[ \t]*+\.[ \t]*+(?P<p>{_NUM})(?![\d,])(?!\.\d\d)"
+    rf"(?P<sub>{_SUB})?", re.M)
+QUESTION = re.compile(
+    rf"^{LEAD}(?P<word>Question|Answer|Solution|Problem|Exercise|Exercice|R[ée]ponse|Q)[ \t]*+(?:n[°o][ \t]*+)?\n?[ \t]*+"
+    rf"(?P<q>{_NUM})(?!\.\d)(?!\d)", re.I | re.M)
+_QUESTION_SUB = re.compile(
+    rf"^{LEAD}(?:Question|Q|Problem|Exercise|Answer|Part|R[ée]ponse)[ \t]*+(?P<q>{_NUM})[ \t]*+(?:[.\-][ \t]*+)?"
+    r"(?:\((?P<s1>[a-hA-H])\)|(?P<s2>[a-h])(?=[ \t]*+[).:\]}]))", re.I | re.M)
+_SUB_ONLY = re.compile(rf"^{LEAD}(?:\((?P<s1>[a-hA-H])\)|(?P<s2>[a-h])\))", re.M)
+# What may follow a heading on its line: a closing mark, Markdown emphasis, nothing, or the start
+# of a sentence or of math. "1.5 times", "3.2 = x" and "4.2 is" fail this.
+AFTER_OK = re.compile(r"[ \t]*+(?:[):.\-–—}\]|]|\*|__|$)|[ \t]+(?=[A-ZÀ-Ý(\\$\[])", re.M)
+_EQUATION_TAG = re.compile(r"[ \t]*+\)[ \t]*+$", re.M)
+_CLOSING = re.compile(r"(?:[ \t]*+(?:[):.}\]]|\*\*|__))*")  # taken into the heading's text
+ANSWER_WORDS = frozenset({"answer", "solution", "réponse", "reponse"})
+
+
+@dataclass(frozen=True)
+class Heading:
+    start: int
+    end: int
+    part_id: str | None  # None: a question or answer marker, a group or another part: only ends spans
+    text: str
+    confidence: float
+    question: int | None = None
+    is_answer_marker: bool = False
+    group: str | None = None  # "3.2" when the heading names a part that only exists as 3.2a, 3.2b
+    path: Path = ()
+    # "heading" (written by the student), "enumeration" ("1." under "Answer 4."), "statement"
+    # (where the question's own statement of the part was copied), "title" (a rubric anchor)
+    kind: str = "heading"
+    other: bool = False  # a part of the assignment the rubric does not grade
+    note: str = ""  # why its confidence is lower, when it is
+
+
+@dataclass(frozen=True)
+class PartIndex:
+    """The rubric's parts by path: what a heading's numbers can name."""
+
+    by_path: dict[Path, str]
+    groups: frozenset[Path]
+    questions: frozenset[int]
+    # part ids per question, in rubric order
+    per_question: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def top_level(self, question: int) -> list[Path]:
+        """The question's parts and groups one level down, in order: (3, 1), (3, 2), ..."""
+        seen: list[Path] = []
+        for pid in self.per_question.get(question, ()):
+            path = part_path(pid)
+            if len(path) >= 2 and path[:2] not in seen:
+                seen.append(path[:2])
+        return seen
+
+    def single_part(self, question: int) -> str | None:
+        """The part that is the whole question (id "5", or a question with one part)."""
+        ids = self.per_question.get(question, ())
+        if len(ids) == 1 and len(part_path(ids[0])) == 1:
+            return ids[0]
+        return None
+
+
+_INDEXES: dict[tuple[int, str], PartIndex] = {}
+
+
+def part_index(rubric: Rubric) -> PartIndex:
+    key = (id(rubric), rubric.content_hash)
+    index = _INDEXES.get(key)
+    if index is None:
+        by_path: dict[Path, str] = {}
+        per_question: dict[int, list[str]] = {}
+        for part in rubric.parts:
+            path = part_path(part.id)
+            if part.question is not None and (not path or path[0] != part.question):
+                path = (part.question, *path[1:]) if path else (part.question,)
+            by_path.setdefault(path, part.id)
+            per_question.setdefault(part.question, []).append(part.id)
+        groups = {path[:k] for path in by_path for k in range(2, len(path))} - set(by_path)
+        index = PartIndex(by_path, frozenset(groups), frozenset(per_question),
+                          {q: tuple(ids) for q, ids in per_question.items()})
+        if len(_INDEXES) > 16:
+            _INDEXES.clear()
+        _INDEXES[key] = index
+    return index
+
+
+def map_path(path: Path, index: PartIndex, structure: frozenset[Path] = frozenset()
+             ) -> tuple[str | None, float, str | None, bool]:
+    """(part id, confidence, group, other) for a heading's path."""
+    if path in index.by_path:
+        return index.by_path[path], 0.95, None, False
+    if path in index.groups:
+        return None, 0.0, ".".join(map(str, path)), False
+    for k in range(len(path) - 1, 1, -1):  # "3.1.b)" inside part 3.1: an option's line, still 3.1
+        if path[:k] in index.by_path:
+            return index.by_path[path[:k]], 0.9, None, False
+    if len(path) >= 2 and (path[0] in index.questions or path[:2] in structure) and path[1] <= 20:
+        return None, 0.0, None, True
+    return None, 0.0, None, False
+
+
+def _sub_ordinal(m: re.Match) -> int | None:
+    sub = m["s1"] or m["s2"] or m["s3"] or m.groupdict().get("s4")
+    if not sub:
+        return None
+    return int(sub) if sub.isdigit() else ord(sub.lower()) - ord("a") + 1
+
+
+def line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
+def find_headings(text: str, rubric: Rubric, structure: frozenset[Path] = frozenset(),
+                  extra: list[Heading] = (), top_level_questions: bool = False) -> list[Heading]:
+    """Every heading in a text, in order: the ones written, then the enumerations that number
+    parts, then the bare "(b)" lines that continue them. `structure` holds the paths the question
+    text itself numbers (parts the rubric may not grade); `extra` are headings found otherwise
+    (where the question's statements were copied), which give the enumerations their context."""
+    written = sorted(_written_headings(text, rubric, structure) + list(extra), key=lambda h: (h.start, h.part_id is None))
+    enumerated = enumerated_headings(text, written, rubric, structure, top_level_questions)
+    merged = sorted(written + enumerated, key=lambda h: (h.start, h.part_id is None, h.part_id or ""))
+    return _sub_letter_headings(text, merged, rubric)
+
+
+def _written_headings(text: str, rubric: Rubric, structure: frozenset[Path]) -> list[Heading]:
+    index = part_index(rubric)
+    headings: list[Heading] = []
+    for m in QUESTION.finditer(text):
+        if not AFTER_OK.match(text, m.end()):
+            continue  # "Answer 2 is wrong", "Problem 3 was hard"
+        q = int(m["q"])
+        headings.append(Heading(m.start(), m.end(), None, " ".join(m.group(0).split()), 1.0, q,
+                                is_answer_marker=m["word"].lower() in ANSWER_WORDS, path=(q,)))
+    for m in _QUESTION_SUB.finditer(text):
+        path = (int(m["q"]), ord((m["s1"] or m["s2"]).lower()) - ord("a") + 1)
+        if path in index.by_path:
+            headings.append(Heading(m.start(), m.end(), index.by_path[path], " ".join(m.group(0).split()),
+                                    0.85, path[0], path=path))
+    for m in PART.finditer(text):
+        sub = m["sub"]
+        if sub is not None and m["s1"] is None and not AFTER_OK.match(text, m.end()):
+            # "3.2 a lower bound": the letter is a word, not a sub-part; try the number alone
+            if not AFTER_OK.match(text, m.start("sub")):
+                continue
+            sub, end, ordinal = None, m.start("sub"), None
+        else:
+            end, ordinal = m.end(), _sub_ordinal(m)
+            if sub is None and not AFTER_OK.match(text, end):
+                continue
+        if m["open"] and sub is None and _EQUATION_TAG.match(text, end):
+            continue  # "(3.2)" alone at the end of a line is an equation's number
+        path = (int(m["q"]), int(m["p"])) + ((ordinal,) if ordinal else ())
+        part_id, confidence, group, other = map_path(path, index, structure)
+        if ordinal and part_id is not None and len(part_path(part_id)) < len(path) and m["s4"] is None \
+                and not (m["s1"] or "").isdigit():
+            confidence = 0.9  # "3.2 (a)" where only 3.2 exists
+        elif part_id is not None and ordinal and (m["s4"] or (m["s1"] or "").isdigit()):
+            confidence = 0.9  # "3.4.1" read as 3.4a only because 3.4 has lettered parts
+        if part_id is None and group is None and not other:
+            continue
+        end = _CLOSING.match(text, end).end()
+        headings.append(Heading(m.start(), end, part_id, " ".join(text[m.start():end].split()), confidence,
+                                path[0], group=group, path=path, other=other))
+    for pattern, part_id in ((h, p.id) for p in rubric.parts for h in p.headings):
+        for m in re.finditer(rf"^{LEAD}(?:{pattern})", text, re.I | re.M):
+            headings.append(Heading(m.start(), m.end(), part_id, " ".join(m.group(0).split()), 0.85,
+                                    rubric.part(part_id).question, path=part_path(part_id)))
+    headings.sort(key=lambda h: (h.start, h.part_id is None, h.part_id or ""))
+    # "Answer 2. 2.1)" gives a marker and a part heading at the same offset: both are kept (the
+    # marker opens the answer zone); exact duplicates are dropped
+    unique: list[Heading] = []
+    for h in headings:
+        if any(u.start == h.start and u.part_id == h.part_id and u.group == h.group and u.other == h.other
+               for u in unique[-3:]):
+            continue
+        unique.append(h)
+    return unique
+
+
+def _sub_letter_headings(text: str, headings: list[Heading], rubric: Rubric) -> list[Heading]:
+    """A bare "(b)" at a line start continues the nearest heading above it (see the module doc)."""
+    index = part_index(rubric)
+    plain_questions = {q for q in index.questions
+                       if all(len(part_path(pid)) == 2 for pid in index.per_question[q])}
+    taken = {h.start for h in headings}
+    extra = []
+    ordered = sorted(headings, key=lambda h: h.start)
+    position = 0
+    context: Heading | None = None
+    for m in _SUB_ONLY.finditer(text):
+        if m.start() in taken:
+            continue
+        while position < len(ordered) and ordered[position].start < m.start():
+            context = ordered[position]
+            position += 1
+        if context is None:
+            continue
+        ordinal = ord((m["s1"] or m["s2"]).lower()) - ord("a") + 1
+        candidate: Path | None = None
+        if context.part_id and len(context.path) >= 3:
+            candidate = context.path[:-1] + (ordinal,)
+        elif context.group:
+            candidate = context.path + (ordinal,)
+        elif context.question in plain_questions and (
+                context.part_id is None or re.search(r"[(\s][a-hA-H]\)\W*$|^\W*\(?[a-hA-H]\)", context.text)):
+            # "Question 1" then "(a)", "(b)"; or "Question 1 (a)" then a bare "(b)"
+            candidate = (context.question, ordinal)
+        part_id = index.by_path.get(candidate) if candidate else None
+        if part_id is not None and part_id != context.part_id:
+            heading = Heading(m.start(), m.end(), part_id, " ".join(m.group(0).split()), 0.8, context.question,
+                              path=candidate)
+            extra.append(heading)
+            context = heading
+    return sorted(headings + extra, key=lambda h: (h.start, h.part_id is None))
+
+
+@lru_cache(maxsize=1)
+def item_pattern() -> re.Pattern:
+    # "1." "1)" "(1)" "a)" "(a)" "a." "i." "(ii)" at a line start, followed by a space or the end
+    # of the line; "3.2" and "1.5" are not items (a digit follows the dot).
+    return re.compile(
+        rf"^{LEAD}(?:\((?P<pn>[1-9]\d?)\)|(?P<dn>[1-9]\d?)(?P<dm>[.)])(?!\d)|\((?P<pl>[a-h]|[ivx]{{1,4}})\)"
+        r"|(?P<bl>[a-h]|[ivx]{1,4})(?P<bm>[.)]))(?=[ \t]|$)", re.M)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of an enumeration at a line start."""
+
+    start: int
+    end: int
+    style: str  # "1.", "1)", "(1)", "(a)", "a)", "a.", "(i)", "i)", "i."
+    label: str
+
+
+def enumeration_items(text: str) -> list[Item]:
+    """Items in text order. Letters stop at h, so "(i)", "(v)", "(x)" are always roman numerals."""
+    items = []
+    for m in item_pattern().finditer(text):
+        if m["pn"]:
+            style, label = "(1)", m["pn"]
+        elif m["dn"]:
+            style, label = "1" + m["dm"], m["dn"]
+        elif m["pl"]:
+            label = m["pl"]
+            style = "(i)" if label[0] in "ivx" else "(a)"
+        else:
+            label = m["bl"]
+            style = ("i" if label[0] in "ivx" else "a") + m["bm"]
+        items.append(Item(m.start(), m.end(), style, label))
+    return items
+
+
+def item_ordinal(item: Item) -> int:
+    return ordinal(item.label, roman="i" in item.style) or 0
+
+
+def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, structure: frozenset[Path] = frozenset(),
+                        top_level_questions: bool = False) -> list[Heading]:
+    """Enumerations that number a question's parts: "Answer 4." then "1." ... "4." -> 4.1 ... 4.4.
+
+    Under a question marker, the first item numbered 1 sets the style ("1.", "(a)", "i)"); each
+    next item of that style with the next number is the next part of the question, mapped like a
+    written "q.k". Items of another style are a list inside an answer (or a choice's options); an
+    item that starts again at 1 is a list of the student's own in that style, which makes the
+    later items less certain. `top_level_questions`: where no question marker exists (a handout
+    numbered "1. (10 points) Title", "(a)", "(b)"), the outermost enumeration numbers questions.
+    """
+    index = part_index(rubric)
+    items = enumeration_items(text)
+    taken = {h.start for h in headings}
+    events = sorted([(h.start, 0, h) for h in headings] + [(it.start, 1, it) for it in items if it.start not in taken],
+                    key=lambda e: (e[0], e[1]))
+    out: list[Heading] = []
+    parent: Path | None = None
+    style: str | None = None
+    expected = 1
+    restarted = False
+    top_style: str | None = None
+    top_expected = 1
+    for _, is_item, event in events:
+        if not is_item:
+            h: Heading = event
+            if h.kind == "statement" and h.part_id is not None:
+                continue  # a copied statement says where a part's text starts, not how it is numbered
+            if h.part_id is None and h.group is None and not h.other and len(h.path) == 1:
+                parent, style, expected, restarted = h.path, None, 1, False  # "Answer 4."
+            elif h.group is not None:
+                parent, style, expected, restarted = h.path, None, 1, False  # "3.2" then "1.", "2."
+            else:
+                parent = None  # an explicit part heading: lists below it are the answer's own
+            continue
+        item: Item = event
+        ordinal = item_ordinal(item)
+        if top_level_questions and (top_style is None or item.style == top_style) and ordinal == top_expected \
+                and (top_style is not None or ordinal == 1) and ordinal in index.questions | {p[0] for p in structure}:
+            top_style, top_expected = item.style, ordinal + 1
+            parent, style, expected, restarted = (ordinal,), None, 1, False
+            out.append(Heading(item.start, item.end, None, text[item.start:item.end].strip(), 0.85, ordinal,
+                               path=(ordinal,), kind="enumeration"))
+            continue
+        if parent is None:
+            continue
+        if style is None:
+            if ordinal != 1:
+                continue
+            style = item.style
+        elif item.style != style:
+            continue
+        if ordinal != expected:
+            restarted = restarted or ordinal == 1
+            continue
+        path = parent + (ordinal,)
+        part_id, confidence, group, other = map_path(path, index, structure)
+        if part_id is None and group is None and not other:
+            parent = None  # more items than the question has parts: a list of the student's own
+            continue
+        expected += 1
+        note = ""
+        confidence = 0.85
+        if restarted:
+            confidence, note = 0.6, "an earlier list in the answer uses the same numbering"
+        out.append(Heading(item.start, item.end, part_id, text[item.start:item.end].strip(), confidence,
+                           path[0], group=group, path=path, kind="enumeration", other=other, note=note))
+    return out
