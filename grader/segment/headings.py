@@ -18,6 +18,7 @@ part of the assignment the rubric does not grade, which still ends the span abov
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,6 +56,9 @@ QUESTION = re.compile(
 _QUESTION_SUB = re.compile(
     rf"^{LEAD}(?:Question|Q|Problem|Exercise|Answer|Part|R[ée]ponse)[ \t]*+(?P<q>{_NUM})[ \t]*+(?:[.\-][ \t]*+)?"
     r"(?:\((?P<s1>[a-hA-H])\)|(?P<s2>[a-h])(?=[ \t]*+[).:\]}]))", re.I | re.M)
+# A question's number alone on its line (a \section numbered "3" with no title): only a heading
+# when the numbered headings around it agree (see _bare_numbers).
+_BARE_NUMBER = re.compile(rf"^{LEAD}(?P<q>{_NUM})[ \t]*+\}}?[ \t]*+$", re.M)
 _SUB_ONLY = re.compile(rf"^{LEAD}(?:\((?P<s1>[a-hA-H])\)|(?P<s2>[a-h])\))", re.M)
 # What may follow a heading on its line: a closing mark, Markdown emphasis, nothing, or the start
 # of a sentence or of math. "1.5 times", "3.2 = x" and "4.2 is" fail this.
@@ -166,7 +170,8 @@ def find_headings(text: str, rubric: Rubric, structure: frozenset[Path] = frozen
     parts, then the bare "(b)" lines that continue them. `structure` holds the paths the question
     text itself numbers (parts the rubric may not grade); `extra` are headings found otherwise
     (where the question's statements were copied), which give the enumerations their context."""
-    written = sorted(_written_headings(text, rubric, structure) + list(extra), key=lambda h: (h.start, h.part_id is None))
+    written = _written_headings(text, rubric, structure) + list(extra)
+    written = sorted(written + _bare_numbers(text, written), key=lambda h: (h.start, h.part_id is None))
     enumerated = enumerated_headings(text, written, rubric, structure, top_level_questions)
     merged = sorted(written + enumerated, key=lambda h: (h.start, h.part_id is None, h.part_id or ""))
     return _sub_letter_headings(text, merged, rubric)
@@ -225,6 +230,24 @@ def _written_headings(text: str, rubric: Rubric, structure: frozenset[Path]) -> 
             continue
         unique.append(h)
     return unique
+
+
+def _bare_numbers(text: str, headings: list[Heading]) -> list[Heading]:
+    """A line holding only "3" is question 3's heading when the numbered heading before it is of an
+    earlier question and the next one is of question 3 ("2.7" ... "3" ... "3.1"): a fraction's
+    numerator or a page number alone on a line sits between headings of one question."""
+    numbered = sorted((h for h in headings if len(h.path) >= 2), key=lambda h: h.start)
+    starts = [h.start for h in numbered]
+    out = []
+    for m in _BARE_NUMBER.finditer(text):
+        q = int(m["q"])
+        k = bisect.bisect_left(starts, m.start())
+        before = numbered[k - 1] if k > 0 else None
+        after = numbered[k] if k < len(numbered) else None
+        if after is None or after.path[0] != q or (before is not None and before.path[0] >= q):
+            continue
+        out.append(Heading(m.start(), m.end(), None, m.group(0).strip(), 0.8, q, path=(q,)))
+    return out
 
 
 def _sub_letter_headings(text: str, headings: list[Heading], rubric: Rubric) -> list[Heading]:

@@ -15,10 +15,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from grader.ingest.document import Document
-from grader.kinds.base import Fragment
-from grader.rubric import Rubric
+from grader.kinds.base import Fragment, get_kind
+from grader.rubric import Part, Rubric
 from grader.segment.headings import Heading, find_headings, part_index
 
 _BLANK_LINE = re.compile(r"^[ \t]+$", re.M)
@@ -87,6 +88,7 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
                                       grids=grids, source=doc.source)
     _attach_stray_grids(doc, rubric, fragments)
     _fallback_to_question_zone(text, doc, rubric, zones, fragments)
+    _reconcile_numbering(text, doc, rubric, headings, fragments)
     return fragments
 
 
@@ -142,3 +144,64 @@ def from_sheet(doc: Document, rubric: Rubric) -> dict[str, Fragment]:
             fragments[part.id] = Fragment(part.id, "", f"answer sheet {doc.source}", 1.0,
                                           structured=doc.answers[part.id], source=doc.source)
     return fragments
+
+
+def _part_affinity(part: Part, fragment: Fragment) -> float:
+    """How much a region looks like an answer to a part: its components' affinities, by points."""
+    total = sum(c.points for c in part.components)
+    return sum(c.points * get_kind(c.kind).affinity(fragment, c) for c in part.components) / total
+
+
+_MIN_ZONE_WORDS = 15  # less under a question's heading is a title or an introduction, not an answer
+_SHIFT_MARGIN = 0.5  # how much better a shifted reading must fit to be believed
+
+
+def _reconcile_numbering(text: str, doc: Document, rubric: Rubric, headings: list[Heading],
+                         fragments: dict[str, Fragment]) -> None:
+    """Text under a question's heading before its first part's, and a last part never headed: the
+    student may have numbered one behind ("3" holds the answer to 3.1, "3.1" the answer to 3.2).
+    When the parts' contents say so (each region reads as the next part's answer far better),
+    the regions are shifted, with a note and low confidence; otherwise the unheaded parts get that
+    text with low confidence. Either way a TA confirms: never a silent 0, never a confident guess."""
+    for question in sorted(part_index(rubric).questions):
+        parts = [p for p in rubric.parts if p.question == question]
+        if len(parts) < 2 or parts[-1].id in fragments or parts[0].id not in fragments:
+            continue
+        headed = [p for p in parts if p.id in fragments]
+        if [p.id for p in headed] != [p.id for p in parts[:len(headed)]]:
+            continue
+        firsts = [h for h in headings if h.part_id == parts[0].id and h.kind != "statement"]
+        if not firsts:
+            continue
+        first = firsts[0]
+        markers = [h for h in headings if h.start < first.start and h.part_id is None and h.group is None
+                   and not h.other and h.path == (question,)]
+        if not markers:
+            continue
+        marker = markers[-1]
+        zone = piece(text, marker.end, first.start)
+        if len(zone.split()) < _MIN_ZONE_WORDS:
+            continue
+        line = text.count("\n", 0, marker.start) + 1
+        zone_fragment = Fragment(parts[0].id, zone, f"the text under '{marker.text[:20]}' at line {line} of "
+                                 f"{doc.source}", 0.6, source=doc.source,
+                                 grids=tuple(g for g in doc.grids if marker.end <= g.offset < first.start))
+        as_numbered = sum(_part_affinity(p, fragments[p.id]) for p in headed)
+        shifted = _part_affinity(parts[0], zone_fragment) + sum(
+            _part_affinity(parts[k + 1], fragments[p.id]) for k, p in enumerate(headed))
+        if shifted > as_numbered + _SHIFT_MARGIN:
+            moved = {parts[0].id: zone_fragment}
+            for k, p in enumerate(headed):
+                old = fragments[p.id]
+                moved[parts[k + 1].id] = replace(
+                    old, part_id=parts[k + 1].id, confidence=min(old.confidence, 0.6),
+                    how=f"{old.how}; the numbering looks one behind: this text answers {parts[k + 1].id}")
+            moved[parts[0].id] = replace(zone_fragment, how=f"{zone_fragment.how}; the numbering looks one behind: "
+                                         f"this text answers {parts[0].id}")
+            fragments.update(moved)
+        else:
+            for p in parts[len(headed):]:
+                fragments[p.id] = replace(zone_fragment, part_id=p.id, confidence=0.5,
+                                          how=f"no heading for {p.id}: {zone_fragment.how}, before "
+                                              f"{parts[0].id}'s heading")
+
