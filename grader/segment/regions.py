@@ -175,9 +175,9 @@ def _reconcile_numbering(text: str, doc: Document, rubric: Rubric, headings: lis
             continue
         first = firsts[0]
         markers = [h for h in headings if h.start < first.start and h.part_id is None and h.group is None
-                   and not h.other and h.path == (question,)]
-        if not markers:
-            continue
+                   and not h.other and len(h.path) == 1]
+        if not markers or markers[-1].path != (question,):
+            continue  # the last question heading before the first part's is another question's
         marker = markers[-1]
         zone = piece(text, marker.end, first.start)
         if len(zone.split()) < _MIN_ZONE_WORDS:
