@@ -6,10 +6,7 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from grader.analyses.disclosure import apply_ai_penalty, find_disclosures
@@ -23,6 +20,7 @@ from grader.rubric import Component, Part, Rubric
 from grader.analyses.review_sections import annotate_review, review_fragments
 from grader.score import ComponentResult, Override, PartResult, apply_overrides, combine, round_score
 from grader.segment import question_text_of, segment
+from grader.segment.components import split_components
 
 
 @dataclass
@@ -104,50 +102,6 @@ def fragments_for(docs: list[Document], rubric: Rubric) -> dict[str, Fragment]:
                                           grid_confidence=min(old.grid_confidence, fragment.grid_confidence),
                                           grid_how=old.grid_how or fragment.grid_how)
     return review_fragments(docs, chosen, rubric, context)  # the review's sections, headed or not
-
-
-def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
-    """Give each component its share of the part's fragment (by `within` regexes, or by sheet key)."""
-    if len(part.components) == 1:
-        return {part.components[0].id: fragment}
-    out: dict[str, Fragment] = {}
-    if fragment.structured is not None:
-        value = fragment.structured if isinstance(fragment.structured, dict) else {}
-        for c in part.components:
-            if c.id in value:
-                out[c.id] = Fragment(part.id, "", fragment.how, fragment.confidence, value[c.id], source=fragment.source)
-        return out
-    starts = [(_component_start(fragment.text, c.within), c) for c in part.components]
-    located = sorted(s for s, _ in starts if s is not None)
-    for start, c in starts:
-        if not c.within:
-            out[c.id] = fragment
-        elif start is not None:
-            end = next((s for s in located if s > start), len(fragment.text))
-            out[c.id] = Fragment(part.id, fragment.text[start:end], fragment.how, fragment.confidence,
-                                 grids=fragment.grids, source=fragment.source)
-        elif fragment.text.strip():  # never a silent 0: read it from the whole part, with low confidence
-            out[c.id] = Fragment(part.id, fragment.text, f"{fragment.how}; no marker for "
-                                 f"{c.id.replace('_', ' ')} was found, so the whole answer to {part.id} was read",
-                                 min(fragment.confidence, 0.5), grids=fragment.grids, source=fragment.source)
-    return out
-
-
-def _component_start(text: str, within: list[str]) -> int | None:
-    """Where a component's text starts: its first marker at the start of a line, else its first marker.
-    A marker written after its answer ("the reverse KL for scenario 1") starts at its clause."""
-    matches = [m for pattern in within for m in re.finditer(pattern, text, re.I | re.M)]
-    if not matches:
-        return None
-    line_start = lambda m: text.rfind("\n", 0, m.start()) + 1  # noqa: E731
-    heading = [m for m in matches if not text[line_start(m):m.start()].strip(" \t-*•>#|&()[]{}0123456789.:")]
-    first = min(heading or matches, key=lambda m: m.start())
-    before = text[line_start(first):first.start()]
-    if re.search(r"\b(?:for|in|under|with|to)\s+(?:the\s+)?$", before, re.I):
-        cut = max(before.rfind(sep) + len(sep) if before.rfind(sep) >= 0 else 0
-                  for sep in (". ", "; ", ", ", " and ", ": "))
-        return line_start(first) + cut
-    return first.start()
 
 
 def grade_component(part: Part, component: Component, fragment: Fragment | None, key: Key,

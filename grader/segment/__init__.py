@@ -19,7 +19,8 @@ from grader.kinds.base import Fragment
 from grader.rubric import Rubric
 from grader.segment.anchors import Run, align
 from grader.segment.answer_grid import choose_answer_grids
-from grader.segment.headings import PART, QUESTION, Heading, find_headings, item_pattern
+from grader.segment.headings import (PART, QUESTION, Heading, anchor_headings, find_headings, item_pattern,
+                                     written_headings)
 from grader.segment.question_text import (QuestionText, _marks_a_choice, blank_question_text, normalise_line,
                                           question_lines_of, question_text_of)
 from grader.segment.regions import from_sheet, segment_text
@@ -85,7 +86,7 @@ def _statement_headings(text: str, runs: list[Run], model: QuestionText, written
             continue
         previous = block.label
         start = text.rfind("\n", 0, run.start) + 1
-        if text[start:run.start].strip(" \t#*-•>"):
+        if text[_kept_prefix(text, start):run.start].strip(" \t#*-•>"):
             start = run.start  # the copy starts mid-line, after the student's own words
         line = text.count("\n", 0, start) + 1
         if block.label.startswith("Q"):
@@ -121,9 +122,10 @@ def outline_of(text: str, rubric: Rubric, context: QuestionContext = None) -> Ou
             _OUTLINES.pop(next(iter(_OUTLINES)))
         runs = align(text, model)
         blanked = _blank_runs(blank_question_text(text, set(model.lines)), runs)
-        written = find_headings(blanked, rubric, model.structure)
+        written = sorted(written_headings(blanked, rubric, model.structure) + anchor_headings(text, rubric),
+                         key=lambda h: (h.start, h.part_id is None))
         statements = _statement_headings(blanked, runs, model, written)
-        headings = find_headings(blanked, rubric, model.structure, extra=statements) if statements else written
+        headings = find_headings(blanked, rubric, model.structure, extra=statements, written=written)
         found = _OUTLINES[key] = Outline(blanked, headings, runs)
     return found
 

@@ -165,19 +165,25 @@ def line_end(text: str, pos: int) -> int:
 
 
 def find_headings(text: str, rubric: Rubric, structure: frozenset[Path] = frozenset(),
-                  extra: list[Heading] = (), top_level_questions: bool = False) -> list[Heading]:
+                  extra: list[Heading] = (), top_level_questions: bool = False,
+                  written: list[Heading] | None = None) -> list[Heading]:
     """Every heading in a text, in order: the ones written, then the enumerations that number
     parts, then the bare "(b)" lines that continue them. `structure` holds the paths the question
     text itself numbers (parts the rubric may not grade); `extra` are headings found otherwise
-    (where the question's statements were copied), which give the enumerations their context."""
-    written = _written_headings(text, rubric, structure) + list(extra)
+    (where the question's statements were copied), which give the enumerations their context;
+    `written`, the written headings when already found (written_headings)."""
+    if written is None:
+        written = written_headings(text, rubric, structure)
+    taken = {(h.start, h.part_id) for h in written}
+    written = written + [h for h in extra if (h.start, h.part_id) not in taken]
     written = sorted(written + _bare_numbers(text, written), key=lambda h: (h.start, h.part_id is None))
     enumerated = enumerated_headings(text, written, rubric, structure, top_level_questions)
     merged = sorted(written + enumerated, key=lambda h: (h.start, h.part_id is None, h.part_id or ""))
     return _sub_letter_headings(text, merged, rubric)
 
 
-def _written_headings(text: str, rubric: Rubric, structure: frozenset[Path]) -> list[Heading]:
+def written_headings(text: str, rubric: Rubric, structure: frozenset[Path] = frozenset()) -> list[Heading]:
+    """The headings a student wrote: question markers, part numbers, the rubric's own headings."""
     index = part_index(rubric)
     headings: list[Heading] = []
     for m in QUESTION.finditer(text):
@@ -354,7 +360,7 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
     for _, is_item, event in events:
         if not is_item:
             h: Heading = event
-            if h.kind == "statement" and h.part_id is not None:
+            if h.kind in ("statement", "title") and h.part_id is not None:
                 continue  # a copied statement says where a part's text starts, not how it is numbered
             if h.part_id is None and h.group is None and not h.other and len(h.path) == 1:
                 parent, style, expected, restarted = h.path, None, 1, False  # "Answer 4."
@@ -396,3 +402,45 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
         out.append(Heading(item.start, item.end, part_id, text[item.start:item.end].strip(), confidence,
                            path[0], group=group, path=path, kind="enumeration", other=other, note=note))
     return out
+
+
+_FOLDS = {"a": "aàâä", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "uùûü", "c": "cç"}
+
+
+def _phrase_regex(phrase: str) -> str:
+    """A phrase as a regex matching it whatever its case, accents and spacing."""
+    from grader.segment.question_text import _plain
+
+    words = re.findall(r"\w+", _plain(phrase))
+    folded = ["".join(f"[{_FOLDS[ch]}]" if ch in _FOLDS else re.escape(ch) for ch in word) for word in words]
+    return r"[\W_]+".join(folded)
+
+
+@lru_cache(maxsize=256)
+def _anchor_patterns(phrases: tuple[str, ...]) -> re.Pattern | None:
+    if not phrases:
+        return None
+    alternatives = "|".join(f"(?:{_phrase_regex(p)})" for p in phrases if p.strip())
+    # after the usual decorations, optionally a number ("2 Importance Weighted ...", "(b) By using")
+    return re.compile(rf"^{LEAD}(?:\(?[1-9]\d?(?:\.\d+)*[).:]?[ \t]*+|\([a-h]\)[ \t]*+)?(?:{alternatives})\b", re.I | re.M)
+
+
+def anchor_headings(text: str, rubric: Rubric) -> list[Heading]:
+    """Headings from the rubric's own phrases and regexes: each part's `anchors`, each question's
+    `title`, `anchors` and `headings`. Read on the text as written, question text included: a
+    phrase of the copied template says where its part starts as well as a number would."""
+    out: list[Heading] = []
+    for part in rubric.parts:
+        pattern = _anchor_patterns(tuple(part.anchors))
+        if pattern is not None:
+            out += [Heading(m.start(), m.end(), part.id, " ".join(m.group(0).split())[:60], 0.85, part.question,
+                            path=part_path(part.id), kind="title") for m in pattern.finditer(text)]
+    for question in rubric.questions:
+        phrases = tuple(([question.title] if question.title else []) + list(question.anchors))
+        pattern = _anchor_patterns(phrases)
+        found = list(pattern.finditer(text)) if pattern is not None else []
+        for regex in question.headings:
+            found += re.finditer(rf"^{LEAD}(?:{regex})", text, re.I | re.M)
+        out += [Heading(m.start(), m.end(), None, " ".join(m.group(0).split())[:60], 0.9, question.number,
+                        path=(question.number,), kind="title") for m in found]
+    return sorted(out, key=lambda h: h.start)

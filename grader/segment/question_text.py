@@ -17,11 +17,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path as FilePath
+from typing import NamedTuple
 
 from grader.part_ids import Path
 from grader.rubric import Rubric
-from grader.segment.headings import AFTER_OK, PART, QUESTION, Heading, _written_headings, map_path, part_index
+from grader.segment.headings import AFTER_OK, PART, QUESTION, Heading, written_headings, map_path, part_index
 
 # ---------------------------------------------------------------------------------- question text
 
@@ -135,15 +135,16 @@ def blank_question_text(text: str, question_lines: set[str]) -> str:
 _WORD_RE = re.compile(r"(?<![\\\w])[^\W\d_]{2,}(?:-[ \t]*\n[ \t]*[^\W\d_]+)?")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     word: str  # lower case, accents and ligatures undone
     start: int
     end: int
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def _plain(word: str) -> str:
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
@@ -240,7 +241,7 @@ def _handout_headings(text: str, rubric: Rubric) -> list[Heading]:
     (bullets included: a handout may number nothing)."""
     everything = frozenset({(q, p) for q in range(1, 21) for p in range(1, 21)})
     index = part_index(rubric)
-    written = _written_headings(text, rubric, everything)
+    written = written_headings(text, rubric, everything)
     markers = [h for h in written if h.part_id is None and h.group is None and len(h.path) == 1 and not h.other]
     added: list[Heading] = []
     if not markers:  # "1. (10 points) Title": the outermost numbered list numbers the questions
