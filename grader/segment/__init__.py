@@ -48,11 +48,13 @@ def _model(context: QuestionContext) -> QuestionText:
 def _kept_prefix(text: str, line_start: int) -> int:
     """Where a line's heading ends ("2.1", "Answer 5", "3."), or the line's start when it has none:
     a copied statement is blanked, the numbers that say where it sits are not."""
-    for pattern in (PART, QUESTION, item_pattern()):
+    for pattern in (PART, QUESTION):
         m = pattern.match(text, line_start)
         if m:
             return m.end()
-    return line_start
+    m = item_pattern().match(text, line_start)
+    # a numbered item ("3.") may number a part; a lettered one is more often a choice's option
+    return m.end() if m and (m["dn"] or m["pn"]) else line_start
 
 
 def _blank_runs(text: str, runs: list[Run]) -> str:
@@ -122,7 +124,7 @@ def outline_of(text: str, rubric: Rubric, context: QuestionContext = None) -> Ou
             _OUTLINES.pop(next(iter(_OUTLINES)))
         runs = align(text, model)
         blanked = _blank_runs(blank_question_text(text, set(model.lines)), runs)
-        written = sorted(written_headings(blanked, rubric, model.structure) + anchor_headings(text, rubric),
+        written = sorted(written_headings(blanked, rubric, model.structure) + anchor_headings(text, rubric, model.titles),
                          key=lambda h: (h.start, h.part_id is None))
         statements = _statement_headings(blanked, runs, model, written)
         headings = find_headings(blanked, rubric, model.structure, extra=statements, written=written)

@@ -312,26 +312,54 @@ class Item:
     label: str
 
 
+# A second item right after the first on its line ("(b) (i) Starting from ..."): a PDF joins a
+# list's label to the nested list's first one.
+_NESTED_ITEM = re.compile(r"[ \t]+(?:\((?P<pn>[1-9]\d?)\)|(?P<dn>[1-9]\d?)(?P<dm>[.)])(?!\d)"
+                          r"|\((?P<pl>[a-h]|[ivx]{1,4})\)|(?P<bl>[a-h]|[ivx]{1,4})(?P<bm>[.)]))(?=[ \t]|$)")
+
+
+def _item(m: re.Match) -> Item:
+    if m["pn"]:
+        style, label = "(1)", m["pn"]
+    elif m["dn"]:
+        style, label = "1" + m["dm"], m["dn"]
+    elif m["pl"]:
+        label = m["pl"]
+        style = "(i)" if label[0] in "ivx" else "(a)"
+    else:
+        label = m["bl"]
+        style = ("i" if label[0] in "ivx" else "a") + m["bm"]
+    return Item(m.start(), m.end(), style, label)
+
+
 def enumeration_items(text: str) -> list[Item]:
     """Items in text order. Letters stop at h, so "(i)", "(v)", "(x)" are always roman numerals."""
     items = []
     for m in item_pattern().finditer(text):
-        if m["pn"]:
-            style, label = "(1)", m["pn"]
-        elif m["dn"]:
-            style, label = "1" + m["dm"], m["dn"]
-        elif m["pl"]:
-            label = m["pl"]
-            style = "(i)" if label[0] in "ivx" else "(a)"
-        else:
-            label = m["bl"]
-            style = ("i" if label[0] in "ivx" else "a") + m["bm"]
-        items.append(Item(m.start(), m.end(), style, label))
+        first = _item(m)
+        items.append(first)
+        nested = _NESTED_ITEM.match(text, m.end())
+        if nested:
+            second = _item(nested)
+            if second.style != first.style:
+                items.append(Item(nested.start() + len(nested.group(0)) - len(nested.group(0).lstrip()),
+                                  nested.end(), second.style, second.label))
     return items
 
 
 def item_ordinal(item: Item) -> int:
     return ordinal(item.label, roman="i" in item.style) or 0
+
+
+@dataclass
+class _Level:
+    """One level of numbering being read: its parent's path, its style, the next number due."""
+
+    parent: Path
+    style: str | None = None
+    expected: int = 1
+    restarted: bool = False
+    last_group: bool = False  # its last item named a group: a list of another style numbers its parts
 
 
 def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, structure: frozenset[Path] = frozenset(),
@@ -340,21 +368,20 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
 
     Under a question marker, the first item numbered 1 sets the style ("1.", "(a)", "i)"); each
     next item of that style with the next number is the next part of the question, mapped like a
-    written "q.k". Items of another style are a list inside an answer (or a choice's options); an
-    item that starts again at 1 is a list of the student's own in that style, which makes the
-    later items less certain. `top_level_questions`: where no question marker exists (a handout
-    numbered "1. (10 points) Title", "(a)", "(b)"), the outermost enumeration numbers questions.
+    written "q.k". After an item that names a group (3.2, whose parts are 3.2a and 3.2b), a list of
+    another style numbers the group's parts ("(b)" then "(i)", "(ii)"), until the outer style comes
+    back. Other items are a list inside an answer (or a choice's options); an item that starts
+    again at 1 is a list of the student's own in that style, which makes the later items less
+    certain. `top_level_questions`: where no question marker exists (a handout numbered
+    "1. (10 points) Title", "(a)", "(b)"), the outermost enumeration numbers questions.
     """
     index = part_index(rubric)
     items = enumeration_items(text)
-    taken = {h.start for h in headings}
+    taken = {h.start for h in headings if h.kind == "heading"}  # "2.1)" is a heading, not an item
     events = sorted([(h.start, 0, h) for h in headings] + [(it.start, 1, it) for it in items if it.start not in taken],
                     key=lambda e: (e[0], e[1]))
     out: list[Heading] = []
-    parent: Path | None = None
-    style: str | None = None
-    expected = 1
-    restarted = False
+    stack: list[_Level] = []
     top_style: str | None = None
     top_expected = 1
     for _, is_item, event in events:
@@ -363,41 +390,46 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
             if h.kind in ("statement", "title") and h.part_id is not None:
                 continue  # a copied statement says where a part's text starts, not how it is numbered
             if h.part_id is None and h.group is None and not h.other and len(h.path) == 1:
-                parent, style, expected, restarted = h.path, None, 1, False  # "Answer 4."
+                stack = [_Level(h.path)]  # "Answer 4."
             elif h.group is not None:
-                parent, style, expected, restarted = h.path, None, 1, False  # "3.2" then "1.", "2."
+                stack = [_Level(h.path)]  # "3.2" then "1.", "2."
             else:
-                parent = None  # an explicit part heading: lists below it are the answer's own
+                stack = []  # an explicit part heading: lists below it are the answer's own
             continue
         item: Item = event
         ordinal = item_ordinal(item)
         if top_level_questions and (top_style is None or item.style == top_style) and ordinal == top_expected \
                 and (top_style is not None or ordinal == 1) and ordinal in index.questions | {p[0] for p in structure}:
             top_style, top_expected = item.style, ordinal + 1
-            parent, style, expected, restarted = (ordinal,), None, 1, False
+            stack = [_Level((ordinal,))]
             out.append(Heading(item.start, item.end, None, text[item.start:item.end].strip(), 0.85, ordinal,
                                path=(ordinal,), kind="enumeration"))
             continue
-        if parent is None:
-            continue
-        if style is None:
-            if ordinal != 1:
+        depth = next((k for k in range(len(stack) - 1, -1, -1) if stack[k].style == item.style), None)
+        if depth is None:
+            top = stack[-1] if stack else None
+            if top is None or ordinal != 1 or (top.style is not None and not top.last_group):
                 continue
-            style = item.style
-        elif item.style != style:
+            if top.style is not None:  # the first item of a list numbering the group just named
+                stack.append(_Level(top.parent + (top.expected - 1,)))
+                top = stack[-1]
+            top.style = item.style
+            depth = len(stack) - 1
+        del stack[depth + 1:]
+        level = stack[depth]
+        if ordinal != level.expected:
+            level.restarted = level.restarted or ordinal == 1
             continue
-        if ordinal != expected:
-            restarted = restarted or ordinal == 1
-            continue
-        path = parent + (ordinal,)
+        path = level.parent + (ordinal,)
         part_id, confidence, group, other = map_path(path, index, structure)
         if part_id is None and group is None and not other:
-            parent = None  # more items than the question has parts: a list of the student's own
+            del stack[depth:]  # more items than the question has parts: a list of the student's own
             continue
-        expected += 1
+        level.expected += 1
+        level.last_group = group is not None
         note = ""
         confidence = 0.85
-        if restarted:
+        if level.restarted:
             confidence, note = 0.6, "an earlier list in the answer uses the same numbering"
         out.append(Heading(item.start, item.end, part_id, text[item.start:item.end].strip(), confidence,
                            path[0], group=group, path=path, kind="enumeration", other=other, note=note))
@@ -417,19 +449,29 @@ def _phrase_regex(phrase: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _anchor_patterns(phrases: tuple[str, ...]) -> re.Pattern | None:
+def _anchor_patterns(phrases: tuple[str, ...], whole_line: bool = False) -> re.Pattern | None:
     if not phrases:
         return None
     alternatives = "|".join(f"(?:{_phrase_regex(p)})" for p in phrases if p.strip())
     # after the usual decorations, optionally a number ("2 Importance Weighted ...", "(b) By using")
-    return re.compile(rf"^{LEAD}(?:\(?[1-9]\d?(?:\.\d+)*[).:]?[ \t]*+|\([a-h]\)[ \t]*+)?(?:{alternatives})\b", re.I | re.M)
+    if whole_line:  # a title alone on its line, maybe numbered ("2 Importance Weighted Autoencoder")
+        return re.compile(rf"^{LEAD}(?:[1-9]\d?[.)]?[ \t]++)?(?:{alternatives})[ \t.:)*_}}\]]*$", re.I | re.M)
+    return re.compile(rf"^{LEAD}(?:\(?[1-9]\d?(?:\.\d+)*[).:]?[ \t]*+|\([a-h]\)[ \t]*+)?(?:{alternatives})\b",
+                      re.I | re.M)
 
 
-def anchor_headings(text: str, rubric: Rubric) -> list[Heading]:
+def anchor_headings(text: str, rubric: Rubric, titles: dict[int, tuple[str, ...]] | None = None) -> list[Heading]:
     """Headings from the rubric's own phrases and regexes: each part's `anchors`, each question's
-    `title`, `anchors` and `headings`. Read on the text as written, question text included: a
-    phrase of the copied template says where its part starts as well as a number would."""
+    `title`, `anchors` and `headings`; and a line holding nothing but a question's title as the
+    question text gives it (`titles`: "\\section*{Autoregressive Models}"). Read on the text as
+    written, question text included: a phrase of the copied template says where its part starts
+    as well as a number would."""
     out: list[Heading] = []
+    for number, phrases in (titles or {}).items():
+        pattern = _anchor_patterns(phrases, whole_line=True)
+        if pattern is not None:
+            out += [Heading(m.start(), m.end(), None, " ".join(m.group(0).split())[:60], 0.85, number,
+                            path=(number,), kind="title") for m in pattern.finditer(text)]
     for part in rubric.parts:
         pattern = _anchor_patterns(tuple(part.anchors))
         if pattern is not None:

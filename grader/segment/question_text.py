@@ -21,7 +21,8 @@ from typing import NamedTuple
 
 from grader.part_ids import Path
 from grader.rubric import Rubric
-from grader.segment.headings import AFTER_OK, PART, QUESTION, Heading, written_headings, map_path, part_index
+from grader.segment.headings import (AFTER_OK, PART, QUESTION, Heading, item_pattern, map_path, part_index,
+                                     written_headings)
 
 # ---------------------------------------------------------------------------------- question text
 
@@ -99,12 +100,14 @@ def _is_question_line(key: str, question_lines: set[str] | frozenset[str],
 
 
 def _kept_heading(line: str) -> int:
-    """Length of the part number or question marker starting a question-text line (0 if none)."""
+    """Length of the part number, question marker or numbered item ("1.", "2)") starting a
+    question-text line (0 if none). A lettered item is more often a choice's option than a part."""
     for pattern in (PART, QUESTION):
         m = pattern.match(line)
         if m and AFTER_OK.match(line, m.end()):
             return m.end()
-    return 0
+    m = item_pattern().match(line)
+    return m.end() if m and (m["dn"] or m["pn"]) else 0
 
 
 def blank_question_text(text: str, question_lines: set[str]) -> str:
@@ -181,6 +184,7 @@ class QuestionText:
     blocks: list[Block] = field(default_factory=list)
     grams: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)  # trigram -> word indices
     structure: frozenset[Path] = frozenset()  # every path the question text numbers
+    titles: dict[int, tuple[str, ...]] = field(default_factory=dict)  # question -> its titles
 
     @property
     def empty(self) -> bool:
@@ -198,8 +202,8 @@ _HANDOUT_ITEM = re.compile(
     r"|\((?P<pl>[a-h]|[ivx]{1,4})\)|(?P<bl>[a-h]|[ivx]{1,4})(?P<bm>[.)]))(?=[ \t]|$))", re.M)
 
 
-def _handout_items(text: str, start: int, end: int) -> list[tuple[int, str, int]]:
-    """(offset, style, ordinal) of the items at line starts in text[start:end]; a bullet's
+def _handout_items(text: str, start: int, end: int) -> list[tuple[int, str, int, int]]:
+    """(offset, style, ordinal, end) of the items at line starts in text[start:end]; a bullet's
     ordinal is 0 (each bullet is the next one)."""
     from grader.part_ids import ordinal
 
@@ -207,26 +211,26 @@ def _handout_items(text: str, start: int, end: int) -> list[tuple[int, str, int]
     for m in _HANDOUT_ITEM.finditer(text, start, end):
         indent = len(m["indent"].expandtabs(4))
         if m["bullet"]:
-            items.append((m.start(), f"{indent}{m['bullet']}", 0))
+            items.append((m.start(), f"{indent}{m['bullet']}", 0, m.end()))
             continue
         label = m["pn"] or m["dn"] or m["pl"] or m["bl"]
         kind = "(1)" if m["pn"] else "1" + m["dm"] if m["dn"] else "(a)" if m["pl"] else "a" + m["bm"]
         roman = label[0] in "ivx" and not label.isdigit()
         kind = kind.replace("a", "i") if roman else kind
-        items.append((m.start(), kind, ordinal(label, roman=roman) or 0))
+        items.append((m.start(), kind, ordinal(label, roman=roman) or 0, m.end()))
     return items
 
 
-def _sequence(items: list[tuple[int, str, int]], want: int | None) -> list[int]:
-    """The offsets of the items that number one level: per style, items numbered 1, 2, 3, ... in
+def _sequence(items: list[tuple[int, str, int, int]], want: int | None) -> list[tuple[int, int]]:
+    """The (start, end) of the items that number one level: per style, items numbered 1, 2, 3, ... in
     order (a footnote's "1." between "2." and "3." is skipped); the style with `want` items, or
     (when the count is unknown) the one that starts first with two or more."""
-    by_style: dict[str, list[int]] = {}
+    by_style: dict[str, list[tuple[int, int]]] = {}
     expected: dict[str, int] = {}
-    for offset, style, number in items:
+    for offset, style, number, end in items:
         nxt = expected.get(style, 1)
         if number in (0, nxt):
-            by_style.setdefault(style, []).append(offset)
+            by_style.setdefault(style, []).append((offset, end))
             expected[style] = nxt + 1
     ordered = sorted(by_style.values(), key=lambda offsets: offsets[0])
     for offsets in ordered:
@@ -246,8 +250,8 @@ def _handout_headings(text: str, rubric: Rubric) -> list[Heading]:
     added: list[Heading] = []
     if not markers:  # "1. (10 points) Title": the outermost numbered list numbers the questions
         items = [item for item in _handout_items(text, 0, len(text)) if item[1] in ("1.", "1)", "(1)")]
-        for k, offset in enumerate(_sequence(items, None), 1):
-            markers.append(Heading(offset, offset, None, f"question {k}", 0.9, k, path=(k,), kind="enumeration"))
+        for k, (offset, stop) in enumerate(_sequence(items, None), 1):
+            markers.append(Heading(offset, stop, None, f"question {k}", 0.9, k, path=(k,), kind="enumeration"))
         added += markers
     bounds = sorted(markers, key=lambda h: h.start)
     for n, marker in enumerate(bounds):
@@ -257,15 +261,15 @@ def _handout_headings(text: str, rubric: Rubric) -> list[Heading]:
             continue  # the question numbers its parts itself ("2.1", "(5.1)")
         top = index.top_level(q) if q in index.questions else []
         level = _sequence(_handout_items(text, start, end), len(top) if top else None)
-        for k, offset in enumerate(level, 1):
+        for k, (offset, _) in enumerate(level, 1):
             path = (q, k)
             part_id, confidence, group, other = map_path(path, index, everything)
             added.append(Heading(offset, offset, part_id, f"{q}.{k}", 0.9, q, group=group, path=path,
                                  kind="enumeration", other=other or (part_id is None and group is None)))
             if group is not None:  # its own list numbers the group's parts: (a), (b)
-                stop = level[k] if k < len(level) else end
+                stop = level[k][0] if k < len(level) else end
                 children = sorted(p for p in index.by_path if p[:2] == path)
-                for c, sub in enumerate(_sequence(_handout_items(text, offset + 1, stop), len(children)), 1):
+                for c, (sub, _) in enumerate(_sequence(_handout_items(text, offset + 1, stop), len(children)), 1):
                     sub_path = path + (c,)
                     added.append(Heading(sub, sub, index.by_path.get(sub_path), f"{q}.{k}.{c}", 0.9, q,
                                          path=sub_path, kind="enumeration"))
@@ -273,8 +277,29 @@ def _handout_headings(text: str, rubric: Rubric) -> list[Heading]:
                   key=lambda h: (h.start, h.part_id is None))
 
 
-def _blocks_of(text: str, rubric: Rubric) -> tuple[list[tuple[int, str, int | None, Path]], frozenset[Path]]:
-    """(char start, label, question, path) of each block of the question text, and its structure."""
+# After "Question 1 (5-5-5-5)." or "1. (10 points)": a title in parentheses, or the rest of a short
+# line without a sentence's end ("Importance Weighted Autoencoder").
+_TITLE = re.compile(r"[ \t]*(?:\([^()\n]{0,20}\)[ \t]*\.?[ \t]*)?(?:\((?P<paren>[^()\n]{3,80})\)|(?P<line>[^\n.?!]{3,80})$)",
+                    re.M)
+
+
+def _titles(text: str, headings: list[Heading]) -> dict[int, tuple[str, ...]]:
+    """Each question's title as its heading line in the question text gives it."""
+    out: dict[int, list[str]] = {}
+    for h in headings:
+        if len(h.path) != 1 or h.part_id is not None or h.other is None:
+            continue
+        m = _TITLE.match(text, h.end)
+        title = (m["paren"] or m["line"]).strip(" *_") if m else ""
+        if 2 <= len(title.split()) <= 8 and not re.search(r"[=∈∼<>\d]", title) and title not in out.get(h.path[0], []):
+            out.setdefault(h.path[0], []).append(title)
+    return {q: tuple(ts) for q, ts in out.items()}
+
+
+def _blocks_of(text: str, rubric: Rubric) -> tuple[list[tuple[int, str, int | None, Path]], frozenset[Path],
+                                                      dict[int, tuple[str, ...]]]:
+    """(char start, label, question, path) of each block of the question text, its structure and
+    its questions' titles."""
     headings = _handout_headings(text, rubric)
     structure = frozenset(h.path for h in headings if h.path)
     index = part_index(rubric)
@@ -292,14 +317,14 @@ def _blocks_of(text: str, rubric: Rubric) -> tuple[list[tuple[int, str, int | No
             starts[-1] = (h.start, label, h.question, h.path)
         elif not (starts and starts[-1][1] == label):
             starts.append((h.start, label, h.question, h.path))
-    return starts, structure
+    return starts, structure, _titles(text, headings)
 
 
 def build_question_text(text: str, rubric: Rubric, statements: dict[str, str] | None = None) -> QuestionText:
     """The model of a question text; `statements` (part id -> text, from the rubric) are added
     after it as blocks of their own."""
     model = QuestionText(frozenset(question_lines_of(text)))
-    starts, structure = _blocks_of(text, rubric)
+    starts, structure, titles = _blocks_of(text, rubric)
     pieces = [(text, starts)]
     for part_id, statement in (statements or {}).items():
         part = rubric.part(part_id)
@@ -318,6 +343,7 @@ def build_question_text(text: str, rubric: Rubric, statements: dict[str, str] | 
         grams.setdefault((w[j], w[j + 1], w[j + 2]), []).append(j)
     model.grams = {g: js for g, js in grams.items() if len(js) <= MAX_GRAM_REPEATS}
     model.structure = structure
+    model.titles = titles
     return model
 
 

@@ -31,6 +31,15 @@ def piece(text: str, start: int, end: int) -> str:
     return _BLANK_LINE.sub("", text[start:end].rstrip())
 
 
+# A line holding nothing but a number, an item's label or punctuation: what blanking keeps of a
+# copied statement ("2.", "(5.4"), never an answer.
+_NUMBER_ONLY = re.compile(r"^[ \t]*[(\[]?[ \t]*(?:\d+(?:\.\d+)*|[a-h]|[ivx]{1,4})?[ \t]*[).\]:]?[ \t]*$", re.M)
+
+
+def _has_content(text: str) -> bool:
+    return bool(_NUMBER_ONLY.sub("", text).strip())
+
+
 def answer_zones(text: str, headings: list[Heading]) -> dict[int, list[tuple[int, int]]] | None:
     markers = [h for h in headings if h.part_id is None and h.group is None]
     if not any(h.is_answer_marker for h in markers):
@@ -67,9 +76,10 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
         end = next((n.start for n in headings[i + 1:] if n.start >= h.end
                     and not (n.part_id == h.part_id and n.start < h.end)), len(text))
         end = max(end, h.end)
-        if not text[h.end:end].strip() and not any(h.start <= g.offset < end for g in doc.grids):
+        if not _has_content(text[h.end:end]) and not any(h.start <= g.offset < end for g in doc.grids):
             continue  # only the heading is left: an unanswered template question, or a bare number
-        spans.setdefault(h.part_id, []).append((h.start, end, h))
+        # an item's own label ("(c)") is no part of its answer: a choice reader would take it for one
+        spans.setdefault(h.part_id, []).append((h.end if h.kind == "enumeration" else h.start, end, h))
     fragments: dict[str, Fragment] = {}
     for part in rubric.parts:
         found = spans.get(part.id)
