@@ -176,7 +176,8 @@ def find_headings(text: str, rubric: Rubric, structure: frozenset[Path] = frozen
         written = written_headings(text, rubric, structure)
     taken = {(h.start, h.part_id) for h in written}
     written = written + [h for h in extra if (h.start, h.part_id) not in taken]
-    written = sorted(written + _bare_numbers(text, written), key=lambda h: (h.start, h.part_id is None))
+    questions = part_index(rubric).questions | {p[0] for p in structure}
+    written = sorted(written + _bare_numbers(text, written, questions), key=lambda h: (h.start, h.part_id is None))
     enumerated = enumerated_headings(text, written, rubric, structure, top_level_questions)
     merged = sorted(written + enumerated, key=lambda h: (h.start, h.part_id is None, h.part_id or ""))
     return _sub_letter_headings(text, merged, rubric)
@@ -238,21 +239,36 @@ def written_headings(text: str, rubric: Rubric, structure: frozenset[Path] = fro
     return unique
 
 
-def _bare_numbers(text: str, headings: list[Heading]) -> list[Heading]:
-    """A line holding only "3" is question 3's heading when the numbered heading before it is of an
-    earlier question and the next one is of question 3 ("2.7" ... "3" ... "3.1"): a fraction's
-    numerator or a page number alone on a line sits between headings of one question."""
+# What may follow a question's bare number to confirm it: its first item ("a)", "(a)", "1.", a
+# bare "1") within the next two lines.
+_FIRST_ITEM = re.compile(rf"(?:[ \t]*\n){{1,2}}{LEAD}(?:\(?(?:a|1|i)[.)]|1[ \t]*$)", re.M)
+
+
+def _bare_numbers(text: str, headings: list[Heading], questions: frozenset[int]) -> list[Heading]:
+    """A line holding only "3" is question 3's heading (a \\section numbered "3" with no title,
+    pandoc's numbering) when the numbered headings around it agree: the one before is of an
+    earlier question, and the next is of question 3 or, with no numbered heading at all, its
+    first item follows it. Numbers accepted increase: a fraction's numerator or a page number
+    alone on a line does not fit in that order."""
     numbered = sorted((h for h in headings if len(h.path) >= 2), key=lambda h: h.start)
     starts = [h.start for h in numbered]
-    out = []
+    out: list[Heading] = []
+    last = 0
     for m in _BARE_NUMBER.finditer(text):
         q = int(m["q"])
+        if q not in questions or q <= last:
+            continue
         k = bisect.bisect_left(starts, m.start())
         before = numbered[k - 1] if k > 0 else None
         after = numbered[k] if k < len(numbered) else None
-        if after is None or after.path[0] != q or (before is not None and before.path[0] >= q):
+        if before is not None and before.path[0] >= q:
+            continue
+        if after is not None and after.path[0] != q:
+            continue
+        if after is None and not _FIRST_ITEM.match(text, m.end()):
             continue
         out.append(Heading(m.start(), m.end(), None, m.group(0).strip(), 0.8, q, path=(q,)))
+        last = q
     return out
 
 
@@ -333,8 +349,9 @@ def _item(m: re.Match) -> Item:
 
 
 def enumeration_items(text: str) -> list[Item]:
-    """Items in text order. Letters stop at h, so "(i)", "(v)", "(x)" are always roman numerals."""
-    items = []
+    """Items in text order. Letters stop at h, so "(i)", "(v)", "(x)" are always roman numerals. A
+    number alone on its line is an item too (pandoc prints "1" above its item's text)."""
+    items = [Item(m.start(), m.end(), "N", m["q"]) for m in _BARE_NUMBER.finditer(text)]
     for m in item_pattern().finditer(text):
         first = _item(m)
         items.append(first)
@@ -344,7 +361,7 @@ def enumeration_items(text: str) -> list[Item]:
             if second.style != first.style:
                 items.append(Item(nested.start() + len(nested.group(0)) - len(nested.group(0).lstrip()),
                                   nested.end(), second.style, second.label))
-    return items
+    return sorted(items, key=lambda item: item.start)
 
 
 def item_ordinal(item: Item) -> int:
