@@ -220,7 +220,10 @@ def written_headings(text: str, rubric: Rubric, structure: frozenset[Path] = fro
             confidence = 0.9  # "3.4.1" read as 3.4a only because 3.4 has lettered parts
         if part_id is None and group is None and not other:
             continue
-        end = _CLOSING.match(text, end).end()
+        if m["s1"] and part_id is not None and len(part_path(part_id)) < len(path):
+            end = m.start("sub")  # "4.2 (b)" where 4.2 has no parts: "(b)" is the answer, a choice
+        else:
+            end = _CLOSING.match(text, end).end()
         headings.append(Heading(m.start(), end, part_id, " ".join(text[m.start():end].split()), confidence,
                                 path[0], group=group, path=path, other=other))
     for pattern, part_id in ((h, p.id) for p in rubric.parts for h in p.headings):

@@ -31,9 +31,9 @@ def piece(text: str, start: int, end: int) -> str:
     return _BLANK_LINE.sub("", text[start:end].rstrip())
 
 
-# A line holding nothing but a number, an item's label or punctuation: what blanking keeps of a
-# copied statement ("2.", "(5.4"), never an answer.
-_NUMBER_ONLY = re.compile(r"^[ \t]*[(\[]?[ \t]*(?:\d+(?:\.\d+)*|[a-h]|[ivx]{1,4})?[ \t]*[).\]:]?[ \t]*$", re.M)
+# A line holding nothing but a number or punctuation: what blanking keeps of a copied statement
+# ("2.", "(5.4"), never an answer. A lone "(b)" may well be one: a choice.
+_NUMBER_ONLY = re.compile(r"^[ \t]*[(\[]?[ \t]*(?:\d+(?:\.\d+)*)?[ \t]*[).\]:]?[ \t]*$", re.M)
 
 
 def _has_content(text: str) -> bool:
