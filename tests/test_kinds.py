@@ -87,8 +87,8 @@ def test_grid_from_an_explicit_list_is_read_but_confirmed_by_a_ta():
 ])
 def test_cells_mentioned_in_a_sentence_are_no_answer(text):
     answer, outcome = run(GRID, text=text)
-    assert "not written as an answer" in answer.how and answer.confidence < 0.5
-    assert outcome.status == "needs_review"
+    assert "not written as an answer" in answer.how and not answer.readable and outcome is None
+    assert "22, 23, 24, 32" in answer.problem and any("mentioned in" in e for e in answer.evidence)
 
 
 def test_grid_plain_text_grid_has_lost_its_highlights():

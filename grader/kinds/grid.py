@@ -93,8 +93,10 @@ def _read_text_grid(text: str, size: int) -> Extracted | None:
                 return Extracted({"cells": cells}, "a list of cells written as the answer in the text", 0.7,
                                  evidence=(f"read from: {' '.join(written.group(0).split())[:120]}",))
         sentence = next((line.strip() for line in text.splitlines() if _LABEL.search(line)), "")
-        return Extracted({"cells": sorted(set(seq))}, "cell numbers mentioned in the text, not written as an answer",
-                         0.4, evidence=(f"mentioned in: {sentence[:120]}",))
+        return Extracted(None, "cell numbers mentioned in the text, not written as an answer", 0.0,
+                         problem=f"no grid was found, and the cells named in the text ({', '.join(sorted(set(seq)))}) "
+                                 f"are mentioned in a sentence, not given as the answer",
+                         evidence=(f"mentioned in: {sentence[:120]}",))
     return None
 
 

@@ -12,6 +12,7 @@ disclosures (grader/analyses/) read the same blanked text and headings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from grader.ingest.document import Document
@@ -75,6 +76,15 @@ def _blank_runs(text: str, runs: list[Run]) -> str:
     return "".join(chars)
 
 
+# A table of contents' line: a title, dot leaders, a page number. It restates the handout's
+# structure and answers nothing.
+_CONTENTS_LINE = re.compile(r"^[^\n]{1,120}?(?:[ \t]*\.){5,}[ \t]*\d{1,3}[ \t]*$", re.M)
+
+
+def _blank_contents(text: str) -> str:
+    return _CONTENTS_LINE.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def _statement_headings(text: str, runs: list[Run], model: QuestionText, written: list[Heading]) -> list[Heading]:
     """A heading where each block of the question text starts being copied (on the chain only)."""
     out: list[Heading] = []
@@ -123,7 +133,7 @@ def outline_of(text: str, rubric: Rubric, context: QuestionContext = None) -> Ou
         if len(_OUTLINES) >= 8:  # a few documents at a time: one submission's files
             _OUTLINES.pop(next(iter(_OUTLINES)))
         runs = align(text, model)
-        blanked = _blank_runs(blank_question_text(text, set(model.lines)), runs)
+        blanked = _blank_contents(_blank_runs(blank_question_text(text, set(model.lines)), runs))
         written = sorted(written_headings(blanked, rubric, model.structure) + anchor_headings(text, rubric, model.titles),
                          key=lambda h: (h.start, h.part_id is None))
         statements = _statement_headings(blanked, runs, model, written)

@@ -437,15 +437,17 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
             depth = len(stack) - 1
         del stack[depth + 1:]
         level = stack[depth]
-        if ordinal != level.expected:
+        skipped = 0 < ordinal - level.expected <= 2 and not level.restarted  # "a)" then "c)": b unanswered
+        if ordinal != level.expected and not skipped:
             level.restarted = level.restarted or ordinal == 1
             continue
         path = level.parent + (ordinal,)
         part_id, confidence, group, other = map_path(path, index, structure)
         if part_id is None and group is None and not other:
-            del stack[depth:]  # more items than the question has parts: a list of the student's own
+            if not skipped:
+                del stack[depth:]  # more items than the question has parts: a list of the student's own
             continue
-        level.expected += 1
+        level.expected = ordinal + 1
         level.last_group = group is not None
         note = ""
         confidence = 0.85
