@@ -131,6 +131,10 @@ _WORDS = {
     "sans": "without", "est": "is", "sont": "are", "et": "and", "ou": "or", "le": "the", "la": "the", "les": "the",
     "de": "of", "des": "of", "du": "of", "un": "a", "une": "a", "nous": "we", "je": "i", "utilise": "used",
     "utilisons": "use", "utiliserais": "would use", "utiliserait": "would use", "choisirais": "would choose",
+    "choisit": "choose", "choisis": "choose", "choisissons": "choose", "choisir": "choose", "choisi": "chosen",
+    "opterais": "would choose", "optons": "choose", "retient": "choose", "retenons": "choose", "minimiser": "minimise",
+    "minimise": "minimise", "minimisons": "minimise", "maximiser": "maximise", "maximisons": "maximise",
+    "utiliser": "use", "faut": "must",
 }
 _SUFFIXES = (("ique", "ical"), ("iques", "ical"), ("ite", "ity"), ("eux", "ous"), ("euse", "ous"),
              ("if", "ive"), ("ive", "ive"), ("tion", "tion"), ("tions", "tions"), ("isme", "ism"))
@@ -157,9 +161,25 @@ def _word(word: str) -> str:
     return word
 
 
+_NUMERO = re.compile(r"\b[nN]\s?[°º]\s?(?=\d)")
+
+
+def fold(text: str) -> str:
+    """The text with accents taken off its letters and "n°" blanked, character for character (so
+    offsets stay valid): "Scénario n°1" -> "Scenario   1", for markers written in English."""
+    out = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+            continue
+        base = unicodedata.normalize("NFKD", ch)[:1]
+        out.append(base if base.isascii() and base.isalpha() else ch)
+    return _NUMERO.sub(lambda m: " " * len(m.group(0)), "".join(out))
+
+
 @lru_cache(maxsize=4096)
 def gloss(text: str) -> str:
     """The English gloss of a French text (see the module doc): phrases, then words, replaced."""
-    plain = _plain(text)
+    plain = _NUMERO.sub("", _plain(text))
     plain = _phrase_pattern().sub(lambda m: _PHRASES[re.sub(r"[\s'’-]+", " ", m.group(0))], plain)
     return re.sub(r"[a-zA-Z]+", lambda m: _word(m.group(0)), plain)

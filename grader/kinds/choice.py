@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from grader.analyses.language import gloss, language
 from grader.kinds.base import (LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status,
                                StrictModel, register)
 
@@ -251,8 +252,13 @@ class ChoiceKind(Kind):
             found = reader(text, letters, settings)
             if found is not None:
                 return found
-        return self._in_prose(text, settings, component.within) or Extracted(
-            None, "text", 0.0, problem="no choice was found (write, e.g., 'Answer: (b)')")
+        found = self._in_prose(text, settings, component.within)
+        if found is None and language(text) == "fr":  # "on choisit la KL inverse": read in English
+            found = self._in_prose(gloss(text), settings, component.within)
+            if found is not None:
+                found = replace(found, how=f"{found.how}, read through an English gloss of your French",
+                                confidence=min(found.confidence, 0.8))
+        return found or Extracted(None, "text", 0.0, problem="no choice was found (write, e.g., 'Answer: (b)')")
 
     @staticmethod
     def _checkboxes(text, letters, settings) -> Extracted | None:

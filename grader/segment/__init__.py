@@ -78,7 +78,7 @@ def _blank_runs(text: str, runs: list[Run]) -> str:
 
 # A table of contents' line: a title, dot leaders, a page number. It restates the handout's
 # structure and answers nothing.
-_CONTENTS_LINE = re.compile(r"^[^\n]{1,120}?(?:[ \t]*\.){5,}[ \t]*\d{1,3}[ \t]*$", re.M)
+_CONTENTS_LINE = re.compile(r"^[^\n]{1,120}?(?:[ \t]*\.){5,}[ \t]*\d{0,3}[ \t]*$", re.M)
 
 
 def _blank_contents(text: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from grader.analyses.language import fold
 from grader.kinds.base import Fragment
 from grader.part_ids import part_path
 from grader.rubric import Component, Part
@@ -93,7 +94,8 @@ def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
 def _component_start(text: str, within: tuple[str, ...]) -> int | None:
     """Where a component's text starts: its first marker at the start of a line, else its first marker.
     A marker written after its answer ("the reverse KL for scenario 1") starts at its clause."""
-    matches = [m for pattern in within for m in re.finditer(pattern, text, re.I | re.M)]
+    folded = fold(text)  # "Scénario n°1" matches a marker written "scenario 1"; offsets unchanged
+    matches = [m for pattern in within for m in re.finditer(pattern, folded, re.I | re.M)]
     if not matches:
         return None
     line_start = lambda m: text.rfind("\n", 0, m.start()) + 1  # noqa: E731
