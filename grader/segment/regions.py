@@ -99,7 +99,31 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
     _attach_stray_grids(doc, rubric, fragments)
     _fallback_to_question_zone(text, doc, rubric, zones, fragments)
     _reconcile_numbering(text, doc, rubric, headings, fragments)
+    _flag_disagreements(text, rubric, headings, fragments)
     return fragments
+
+
+def _flag_disagreements(text: str, rubric: Rubric, headings: list[Heading], fragments: dict[str, Fragment]) -> None:
+    """A number written right above the copied statement of another part ("3.1" over the statement
+    of 3.2): the student's numbering and the question text disagree. The copied statement decides
+    where each answer is, but every part of that question goes to a TA, with the reason."""
+    written = [h for h in headings if h.kind == "heading" and (h.part_id or h.group)]
+    notes: dict[int, str] = {}
+    for h in written:
+        after = next((n for n in headings if n.start >= h.end and n is not h), None)
+        if after is None or after.kind != "statement" or _has_content(text[h.end:after.start]):
+            continue
+        named = h.part_id or h.group
+        stated = after.part_id or after.group
+        if not stated or stated == named or stated.startswith(named) or named.startswith(stated):
+            continue
+        line = text.count("\n", 0, h.start) + 1
+        notes.setdefault(h.question, f"the numbering disagrees with the question text: '{h.text[:12]}' (line {line}) "
+                                     f"heads the statement of {stated}; the copied statements were followed")
+    for part in rubric.parts:
+        old = fragments.get(part.id)
+        if part.question in notes and old is not None:
+            fragments[part.id] = replace(old, how=f"{old.how}; {notes[part.question]}", confidence=min(old.confidence, 0.6))
 
 
 def _attach_stray_grids(doc: Document, rubric: Rubric, fragments: dict[str, Fragment]) -> None:
