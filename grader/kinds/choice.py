@@ -127,6 +127,10 @@ def _rejected_before(text: str, start: int, also: str = "") -> bool:
     return bool(_NEG_BEFORE.search(text[max(clause_start, start - 40):start] + " " + also))
 
 
+# "(c) is wrong", "(c) is not", "(c) est fausse": a letter rejected right after it is named.
+_REJECTED_AFTER = re.compile(r"\s*(?:is|are|est|was)\s+(?:wrong|false|incorrect|not\b|faux|fausse|incorrecte)", re.I)
+
+
 def _letter_patterns(option: str) -> list[str]:
     """An option letter as students cite it: "(B)", "option B", "B)" or a bare capital "B." / "B,"."""
     if len(option) != 1:
@@ -319,7 +323,7 @@ class ChoiceKind(Kind):
     @staticmethod
     def _parenthesised(text, letters, settings) -> Extracted | None:
         found = sorted({m["opt"].lower() for m in _PAREN.finditer(text)
-                        if not _rejected_before(text, m.start())} & letters)
+                        if not _rejected_before(text, m.start()) and not _REJECTED_AFTER.match(text, m.end())} & letters)
         if len(found) == 1 or (found and settings.multiple):
             return Extracted({"choices": found}, "an option letter in parentheses", 0.8,
                              evidence=tuple(f"({o})" for o in found))
