@@ -380,6 +380,7 @@ class _Level:
     expected: int = 1
     restarted: bool = False
     last_group: bool = False  # its last item named a group: a list of another style numbers its parts
+    bare: bool = False  # opened by a bare number ("3"): pandoc's bare "1", "2" may number its parts
 
 
 def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, structure: frozenset[Path] = frozenset(),
@@ -404,13 +405,17 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
     stack: list[_Level] = []
     top_style: str | None = None
     top_expected = 1
+    part_starts = {h.start for h in headings if h.part_id is not None and h.kind == "heading"}
     for _, is_item, event in events:
         if not is_item:
             h: Heading = event
             if h.kind in ("statement", "title") and h.part_id is not None:
                 continue  # a copied statement says where a part's text starts, not how it is numbered
             if h.part_id is None and h.group is None and not h.other and len(h.path) == 1:
-                stack = [_Level(h.path)]  # "Answer 4."
+                if h.start in part_starts:
+                    stack = []  # "Question 1 (c)": a part's heading, whose lists are its own
+                    continue
+                stack = [_Level(h.path, bare=h.text.strip().isdigit())]  # "Answer 4.", "3"
             elif h.group is not None:
                 stack = [_Level(h.path)]  # "3.2" then "1.", "2."
             else:
@@ -430,6 +435,8 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
             top = stack[-1] if stack else None
             if top is None or ordinal != 1 or (top.style is not None and not top.last_group):
                 continue
+            if item.style == "N" and not (top.bare and top.style is None):
+                continue  # a number alone on a line is a page number or a numerator, unless pandoc's
             if top.style is not None:  # the first item of a list numbering the group just named
                 stack.append(_Level(top.parent + (top.expected - 1,)))
                 top = stack[-1]
