@@ -133,7 +133,9 @@ def outline_of(text: str, rubric: Rubric, context: QuestionContext = None) -> Ou
         if len(_OUTLINES) >= 8:  # a few documents at a time: one submission's files
             _OUTLINES.pop(next(iter(_OUTLINES)))
         runs = align(text, model)
-        blanked = _blank_contents(_blank_runs(blank_question_text(text, set(model.lines)), runs))
+        # the line-by-line blanking serves where only lines are known; the alignment, where a model is
+        lined = text if model.words else blank_question_text(text, set(model.lines))
+        blanked = _blank_contents(_blank_runs(lined, runs))
         written = sorted(written_headings(blanked, rubric, model.structure) + anchor_headings(text, rubric, model.titles),
                          key=lambda h: (h.start, h.part_id is None))
         statements = _statement_headings(blanked, runs, model, written)

@@ -153,12 +153,11 @@ def _plain(word: str) -> str:
 
 
 def tokens(text: str) -> list[Token]:
-    out = []
-    for m in _WORD_RE.finditer(text):
-        word = m.group(0)
-        if "-" in word:
-            word = re.sub(r"-[ \t]*\n[ \t]*", "", word)
-        out.append(Token(_plain(word), m.start(), m.end()))
+    plain = _plain
+    out = [Token(plain(m.group(0)), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+    if "-\n" in text or "- \n" in text:  # a word broken by a hyphen at a line's end is one word
+        out = [Token(plain(re.sub(r"-[ \t]*\n[ \t]*", "", text[t.start:t.end])), t.start, t.end)
+               if "-" in text[t.start:t.end] else t for t in out]
     return out
 
 

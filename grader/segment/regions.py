@@ -31,13 +31,13 @@ def piece(text: str, start: int, end: int) -> str:
     return _BLANK_LINE.sub("", text[start:end].rstrip())
 
 
-# A line holding nothing but a number or punctuation: what blanking keeps of a copied statement
-# ("2.", "(5.4"), never an answer. A lone "(b)" may well be one: a choice.
-_NUMBER_ONLY = re.compile(r"^[ \t]*[(\[]?[ \t]*(?:\d+(?:\.\d+)*)?[ \t]*[).\]:]?[ \t]*$", re.M)
+# What blanking keeps of a copied statement, a number and punctuation ("2.", "(5.4"), is never an
+# answer; anything else is (a lone "(b)" may well be one: a choice).
+_CONTENT = re.compile(r"[^\s\d().\[\]:,;\-–—*#]")
 
 
 def _has_content(text: str) -> bool:
-    return bool(_NUMBER_ONLY.sub("", text).strip())
+    return _CONTENT.search(text) is not None
 
 
 def answer_zones(text: str, headings: list[Heading]) -> dict[int, list[tuple[int, int]]] | None:
