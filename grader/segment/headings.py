@@ -329,6 +329,7 @@ class Item:
     end: int
     style: str  # "1.", "1)", "(1)", "(a)", "a)", "a.", "(i)", "i)", "i."
     label: str
+    alone: bool = False  # nothing after it on its line: a heading's number rather than a list's
 
 
 # A second item right after the first on its line ("(b) (i) Starting from ..."): a PDF joins a
@@ -348,13 +349,13 @@ def _item(m: re.Match) -> Item:
     else:
         label = m["bl"]
         style = ("i" if label[0] in "ivx" else "a") + m["bm"]
-    return Item(m.start(), m.end(), style, label)
+    return Item(m.start(), m.end(), style, label, not m.string[m.end():line_end(m.string, m.end())].strip())
 
 
 def enumeration_items(text: str) -> list[Item]:
     """Items in text order. Letters stop at h, so "(i)", "(v)", "(x)" are always roman numerals. A
     number alone on its line is an item too (pandoc prints "1" above its item's text)."""
-    items = [Item(m.start(), m.end(), "N", m["q"]) for m in _BARE_NUMBER.finditer(text)]
+    items = [Item(m.start(), m.end(), "N", m["q"], True) for m in _BARE_NUMBER.finditer(text)]
     for m in item_pattern().finditer(text):
         first = _item(m)
         items.append(first)
@@ -381,6 +382,8 @@ class _Level:
     restarted: bool = False
     last_group: bool = False  # its last item named a group: a list of another style numbers its parts
     bare: bool = False  # opened by a bare number ("3"): pandoc's bare "1", "2" may number its parts
+    alone: bool | None = None  # whether its items stand alone on their lines, from its first item
+    inner: bool = False  # a list of the student's own inside an answer: its items number nothing
 
 
 def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, structure: frozenset[Path] = frozenset(),
@@ -430,7 +433,15 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
             out.append(Heading(item.start, item.end, None, text[item.start:item.end].strip(), 0.85, ordinal,
                                path=(ordinal,), kind="enumeration"))
             continue
-        depth = next((k for k in range(len(stack) - 1, -1, -1) if stack[k].style == item.style), None)
+        depth = next((k for k in range(len(stack) - 1, -1, -1) if stack[k].style == item.style
+                      and stack[k].alone in (None, item.alone)), None)
+        if depth is None and ordinal == 1 and any(lv.style == item.style for lv in stack):
+            # "1." alone over each answer, then "1. the decoder ..." inside one: a list of its own
+            stack.append(_Level(stack[-1].parent, item.style, 2, alone=item.alone, inner=True))
+            continue
+        if depth is not None and stack[depth].inner:
+            del stack[depth + 1:]
+            continue
         if depth is None:
             top = stack[-1] if stack else None
             if top is None or ordinal != 1 or (top.style is not None and not top.last_group):
@@ -440,7 +451,7 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
             if top.style is not None:  # the first item of a list numbering the group just named
                 stack.append(_Level(top.parent + (top.expected - 1,)))
                 top = stack[-1]
-            top.style = item.style
+            top.style, top.alone = item.style, item.alone
             depth = len(stack) - 1
         del stack[depth + 1:]
         level = stack[depth]

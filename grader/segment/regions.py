@@ -214,7 +214,8 @@ def _reconcile_numbering(text: str, doc: Document, rubric: Rubric, headings: lis
             continue  # the last question heading before the first part's is another question's
         marker = markers[-1]
         zone = piece(text, marker.end, first.start)
-        if len(zone.split()) < _MIN_ZONE_WORDS:
+        zone_grids = any(marker.end <= g.offset < first.start for g in doc.grids)
+        if len(zone.split()) < _MIN_ZONE_WORDS and not zone_grids:
             continue
         line = text.count("\n", 0, marker.start) + 1
         zone_fragment = Fragment(parts[0].id, zone, f"the text under '{marker.text[:20]}' at line {line} of "
