@@ -185,3 +185,10 @@ def test_french_is_recognised_and_glossed():
 @given(st.text(max_size=80))
 def test_folding_keeps_every_offset(text):
     assert len(fold(text)) == len(text)
+
+
+def test_an_item_alone_on_its_line_then_one_with_its_text_are_one_list(rubric, model):
+    text = "Answer 3.\n1.\n(b) tok31 since the decoder is a network\n2. (a) tok32a by the KL. (b) tok32b by Jensen.\n"
+    fragments = segment(doc(text), rubric, model)
+    assert "tok31" in fragments["3.1"].text and "tok32a" not in fragments["3.1"].text
+    assert "tok32a" in fragments["3.2a"].text or "tok32a" in fragments.get("3.2b", fragments["3.2a"]).text

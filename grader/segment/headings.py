@@ -435,6 +435,9 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
             continue
         depth = next((k for k in range(len(stack) - 1, -1, -1) if stack[k].style == item.style
                       and stack[k].alone in (None, item.alone)), None)
+        if depth is None:  # "1." alone on its line, then "2. Let ..." with its text: the same list
+            depth = next((k for k in range(len(stack) - 1, -1, -1) if stack[k].style == item.style
+                          and not stack[k].inner and ordinal == stack[k].expected), None)
         if depth is None and ordinal == 1 and any(lv.style == item.style for lv in stack):
             # "1." alone over each answer, then "1. the decoder ..." inside one: a list of its own
             stack.append(_Level(stack[-1].parent, item.style, 2, alone=item.alone, inner=True))
