@@ -6,10 +6,7 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from grader.analyses.disclosure import apply_ai_penalty, find_disclosures
@@ -22,7 +19,8 @@ from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment
 from grader.rubric import Component, Part, Rubric
 from grader.analyses.review_sections import annotate_review, review_fragments
 from grader.score import ComponentResult, Override, PartResult, apply_overrides, combine, round_score
-from grader.segment import question_lines_of, segment
+from grader.segment import question_text_of, segment
+from grader.segment.components import split_components
 
 
 @dataclass
@@ -84,76 +82,26 @@ def _part_json(part: PartResult) -> dict[str, Any]:
     return out
 
 
-@lru_cache(maxsize=8)
-def _question_lines(path: Path | None) -> frozenset[str]:
-    if path is None or not path.exists():
-        return frozenset()
-    return frozenset(question_lines_of(path.read_text(encoding="utf-8")))
-
-
 def question_lines(rubric: Rubric) -> frozenset[str]:
-    if rubric.question_text is None or rubric.path is None:
-        return frozenset()
-    return _question_lines(rubric.path.parent / rubric.question_text)
+    """The lines of the rubric's question text (what students copy), for line-based blanking."""
+    return question_text_of(rubric).lines
 
 
 def fragments_for(docs: list[Document], rubric: Rubric) -> dict[str, Fragment]:
     """Segment every document; per part keep the best document's fragment, with every grid read."""
-    lines = set(question_lines(rubric))
+    context = question_text_of(rubric)
     chosen: dict[str, Fragment] = {}
     for doc in docs:  # best first (sheet, tex, text, pdf)
-        for part_id, fragment in segment(doc, rubric, lines).items():
+        for part_id, fragment in segment(doc, rubric, context).items():
             if part_id not in chosen:
                 chosen[part_id] = fragment
             elif fragment.grids:  # the same grid read from another file: compared by the grid kind
                 old = chosen[part_id]
-                chosen[part_id] = Fragment(old.part_id, old.text, old.how, old.confidence, old.structured,
-                                           old.grids + fragment.grids, old.source)
-    return review_fragments(docs, chosen, rubric, lines)  # the review's sections, headed or not
-
-
-def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
-    """Give each component its share of the part's fragment (by `within` regexes, or by sheet key)."""
-    if len(part.components) == 1:
-        return {part.components[0].id: fragment}
-    out: dict[str, Fragment] = {}
-    if fragment.structured is not None:
-        value = fragment.structured if isinstance(fragment.structured, dict) else {}
-        for c in part.components:
-            if c.id in value:
-                out[c.id] = Fragment(part.id, "", fragment.how, fragment.confidence, value[c.id], source=fragment.source)
-        return out
-    starts = [(_component_start(fragment.text, c.within), c) for c in part.components]
-    located = sorted(s for s, _ in starts if s is not None)
-    for start, c in starts:
-        if not c.within:
-            out[c.id] = fragment
-        elif start is not None:
-            end = next((s for s in located if s > start), len(fragment.text))
-            out[c.id] = Fragment(part.id, fragment.text[start:end], fragment.how, fragment.confidence,
-                                 grids=fragment.grids, source=fragment.source)
-        elif fragment.text.strip():  # never a silent 0: read it from the whole part, with low confidence
-            out[c.id] = Fragment(part.id, fragment.text, f"{fragment.how}; no marker for "
-                                 f"{c.id.replace('_', ' ')} was found, so the whole answer to {part.id} was read",
-                                 min(fragment.confidence, 0.5), grids=fragment.grids, source=fragment.source)
-    return out
-
-
-def _component_start(text: str, within: list[str]) -> int | None:
-    """Where a component's text starts: its first marker at the start of a line, else its first marker.
-    A marker written after its answer ("the reverse KL for scenario 1") starts at its clause."""
-    matches = [m for pattern in within for m in re.finditer(pattern, text, re.I | re.M)]
-    if not matches:
-        return None
-    line_start = lambda m: text.rfind("\n", 0, m.start()) + 1  # noqa: E731
-    heading = [m for m in matches if not text[line_start(m):m.start()].strip(" \t-*•>#|&()[]{}0123456789.:")]
-    first = min(heading or matches, key=lambda m: m.start())
-    before = text[line_start(first):first.start()]
-    if re.search(r"\b(?:for|in|under|with|to)\s+(?:the\s+)?$", before, re.I):
-        cut = max(before.rfind(sep) + len(sep) if before.rfind(sep) >= 0 else 0
-                  for sep in (". ", "; ", ", ", " and ", ": "))
-        return line_start(first) + cut
-    return first.start()
+                chosen[part_id] = replace(old, grids=old.grids + fragment.grids,
+                                          answer_grids=old.answer_grids + fragment.answer_grids,
+                                          grid_confidence=min(old.grid_confidence, fragment.grid_confidence),
+                                          grid_how=old.grid_how or fragment.grid_how)
+    return review_fragments(docs, chosen, rubric, context)  # the review's sections, headed or not
 
 
 def grade_component(part: Part, component: Component, fragment: Fragment | None, key: Key,
@@ -214,8 +162,8 @@ def grade_submission(sub: Submission, rubric: Rubric, key: Key, overrides: list[
         components = [grade_component(part, c, pieces.get(c.id), key, unreadable,
                                       part.question in found_questions) for c in part.components]
         parts.append(combine(part.id, part.title, part.points, components, part.visibility))
-    annotate_review(parts, docs, rubric, question_lines(rubric))
-    disclosures = find_disclosures(docs, rubric, question_lines(rubric))
+    annotate_review(parts, docs, rubric, question_text_of(rubric))
+    disclosures = find_disclosures(docs, rubric, question_text_of(rubric))
     apply_ai_penalty(parts, disclosures, rubric)  # only when the rubric sets one; before overrides
     problems += apply_overrides(sub.id, parts, list(overrides))
     ai_use = {q: d.summary() for q, d in disclosures.items()}

@@ -19,6 +19,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from grader.kinds.base import REGISTRY, StrictModel, get_kind
+from grader.part_ids import question_of
 from grader.analyses.review_sections import ReviewSettings
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
@@ -67,6 +68,9 @@ class Component(StrictModel):
     # Regexes locating this component's text inside the part (e.g. "scenario 1"); the text runs
     # from the first match to the next sibling component's match.
     within: list[str] = Field(default_factory=list)
+    # The component answers its part's N-th sub-question: the usual markers of one ("scenario N",
+    # "(b)", "N)", "Scénario n°N", "{part}.N") locate it, in addition to `within`.
+    ordinal: int | None = Field(None, ge=1)
     automatic: bool = True  # False: the score is only ever a suggestion for a TA
 
     @field_validator("kind")
@@ -89,7 +93,7 @@ class Component(StrictModel):
         if self.key is not None and self.key.literal is not None:
             kind.prepare(self.key.literal, settings)
         for pattern in self.within:
-            re.compile(pattern)
+            re.compile(pattern.replace("{part}", "1"))
         return self
 
     def when(self, mistake: Mistake) -> Any:
@@ -118,6 +122,13 @@ class Part(StrictModel):
     points: float = Field(gt=0)
     question: int | None = None  # defaults to the number before the first dot of the id
     headings: list[str] = Field(default_factory=list)  # extra regexes that start this part
+    # Plain phrases that open this part's answer or its copied statement at a line start ("By
+    # using the Jensen inequality", "Scénario"): matched ignoring case, accents and spacing, even
+    # inside the copied question text.
+    anchors: list[str] = Field(default_factory=list)
+    # The part's statement as students receive it, when the question-text file does not have it
+    # (or has no file): where a student copies it is where the answer starts.
+    statement: str | None = None
     visibility: Visibility = "after_published"
     self_check: SelfCheck = SelfCheck()
     numbers: str | None = None  # name of a reference-numbers block shown in the feedback
@@ -152,8 +163,27 @@ class Part(StrictModel):
         if len(set(ids)) != len(ids):
             raise ValueError(f"component ids repeat: {ids}")
         if self.question is None:
-            object.__setattr__(self, "question", int(self.id.split(".")[0]))
+            question = question_of(self.id)
+            if question is None:
+                raise ValueError(f"part id {self.id!r} holds no question number: give 'question: N'")
+            object.__setattr__(self, "question", question)
         return self
+
+
+class Question(StrictModel):
+    """A question of the assignment, as students head its answer: its number, title and phrases."""
+
+    number: int = Field(ge=1)
+    title: str | None = None  # "Importance Weighted Autoencoder": a line opening with it heads the question
+    anchors: list[str] = Field(default_factory=list)  # more such phrases ("Normalizing flows", "Flux normalisants")
+    headings: list[str] = Field(default_factory=list)  # regexes of a heading of this question
+
+    @field_validator("headings")
+    @classmethod
+    def _compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            re.compile(pattern)
+        return value
 
 
 class AiPolicy(StrictModel):
@@ -180,6 +210,8 @@ class Rubric(StrictModel):
     # submission are not taken for answers.
     question_text: str | None = None
     numbers: dict[str, ReferenceNumbers] = Field(default_factory=dict)
+    # How students head each question, beyond "Question N" / "Answer N" / "N." (optional)
+    questions: list[Question] = Field(default_factory=list)
     ai_policy: AiPolicy = AiPolicy()
     review: ReviewSettings | None = None  # the paper-review question: its section parts, "one page"
     parts: list[Part]

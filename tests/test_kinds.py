@@ -74,9 +74,21 @@ def test_grid_from_a_matrix_of_marks():
     assert answer.value == {"cells": KEY_CELLS} and outcome.status == "correct"
 
 
-def test_grid_from_an_explicit_list():
+def test_grid_from_an_explicit_list_is_read_but_confirmed_by_a_ta():
+    # a grid read from prose is never graded automatically: read, suggested, reviewed
     answer, outcome = run(GRID, text="The receptive field is {11, 12, 13, 14, 15, 21, 22, 23, 31}.")
-    assert outcome.status == "correct" and answer.confidence >= 0.75
+    assert answer.value == {"cells": KEY_CELLS} and "written as the answer" in answer.how
+    assert outcome.status == "needs_review" and outcome.fraction == 1.0
+
+
+@pytest.mark.parametrize("text", [
+    "We combine the receptive fields of pixels 22, 23, 24 and 32 from the figure above.",
+    "Only pixels 22, 23, 24 and 32 of the hidden layer reach 33, so the field follows.",
+])
+def test_cells_mentioned_in_a_sentence_are_no_answer(text):
+    answer, outcome = run(GRID, text=text)
+    assert "not written as an answer" in answer.how and not answer.readable and outcome is None
+    assert "22, 23, 24, 32" in answer.problem and any("mentioned in" in e for e in answer.evidence)
 
 
 def test_grid_plain_text_grid_has_lost_its_highlights():

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
+from grader.analyses.language import gloss
 from grader.ingest.document import Document
 from grader.kinds.base import Fragment, StrictModel
 from grader.kinds.prose import units, word_count
@@ -125,6 +126,7 @@ def _headings(text: str, settings: ReviewSettings, rubric: Rubric) -> list[tuple
                         rf"{_LEAD}\(?[ \t]*(?:Q[ \t]*)?{part_number}[ \t]*\)?[ \t]*[.:)\-–—]?{_AFTER}"):
             for m in re.finditer(pattern, text, re.I | re.M):
                 found.append((m.start(), m.end(), section.part))
+    found += _glossed_headings(text, settings)
     found.sort()
     unique: list[tuple[int, int, str]] = []
     for start, end, part in found:  # "5.2 Strengths:" is matched twice: keep the first
@@ -132,6 +134,24 @@ def _headings(text: str, settings: ReviewSettings, rubric: Rubric) -> list[tuple
             continue
         unique.append((start, end, part))
     return unique
+
+
+def _glossed_headings(text: str, settings: ReviewSettings) -> list[tuple[int, int, str]]:
+    """Short lines in French whose English gloss is a section's heading ("Forces", "Faiblesses",
+    "Réflexions"): the rubric's section names need not list every language."""
+    found = []
+    for m in re.finditer(r"^[^\n]{1,40}$", text, re.M):
+        line = m.group(0)
+        if not re.search(r"[a-zA-ZÀ-ÿ]{4,}", line):
+            continue
+        glossed = gloss(line)
+        if glossed == line.lower():
+            continue
+        for section in settings.sections:
+            if re.match(rf"{_LEAD}{_NUMBER}(?:{section.name}){_AFTER}", glossed, re.I):
+                found.append((m.start(), m.end(), section.part))
+                break
+    return found
 
 
 def split_review(text: str, settings: ReviewSettings, rubric: Rubric, source: str = "") -> ReviewSplit:

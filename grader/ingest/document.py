@@ -33,6 +33,9 @@ class GridFinding:
     heading: str | None = None  # nearest heading text the reader itself saw above the grid
     page: int | None = None  # 1-based page, for PDFs
     labels: tuple[str, ...] = ()  # the cell labels of the grid, row-major
+    bbox: tuple[float, float, float, float] | None = None  # on its page, for PDFs: grids side by side
+    framed: bool = False  # drawn inside a frame of its own (an \fbox, a box around the answer)
+    caption: str | None = None  # the caption or label line just below or above it, as printed
 
 
 @dataclass(frozen=True)

@@ -411,7 +411,7 @@ def _read_page_grids(page, pno: int, found: list[dict[str, Label]], headings: li
             offset = heading.end - 1 if heading.end > heading.start else heading.start
         labels = tuple(sorted(grid))  # "rc" with 1-9 digits: text order is row-major order
         out.append(GridFinding(offset, reading.cells, reading.method, reading.confidence, reading.note,
-                               heading.text if heading else None, pno, labels))
+                               heading.text if heading else None, pno, labels, (x0, y0, x1, y1)))
     return out
 
 

@@ -6,6 +6,7 @@
     describe(answer)                plain text of what was read, no verdict    (self-check)
     TEMPLATE / render_context(...)  HTML of the answer beside the key          (render)
     self_test(component, key)       answers with the status they must get      (test)
+    affinity(fragment, component)   how much a region looks like this answer   (segmentation)
 
 A new kind is one module in `grader/kinds/` that subclasses `Kind` and registers itself; its
 rubric settings are its own pydantic models (`Settings`, `When` for declared mistakes).
@@ -37,8 +38,13 @@ class Fragment:
     how: str  # how segmentation found it, e.g. "heading 'Q1.1)' at line 52 of main.tex"
     confidence: float
     structured: Any = None  # the raw value from a structured answer sheet, if any
-    grids: tuple[GridFinding, ...] = ()
+    grids: tuple[GridFinding, ...] = ()  # every grid in the region, in order: the candidates
     source: str = ""
+    # The grid chosen as the answer among `grids` (grader/segment/answer_grid.py), one per
+    # document read (a PDF and its .tex), how it was chosen, and how sure that choice is.
+    answer_grids: tuple[GridFinding, ...] = ()
+    grid_how: str = ""
+    grid_confidence: float = 1.0
 
     @property
     def empty(self) -> bool:
@@ -115,6 +121,15 @@ class Kind(ABC):
     @abstractmethod
     def self_test(self, component: Component, key: Any) -> list[tuple[Any, Status]]:
         """Structured answers with the status each must receive: correct, wrong, unreadable."""
+
+    def affinity(self, fragment: Fragment, component: Component) -> float:
+        """How much a region of text looks like an answer to this component, in [0, 1]: lets
+        segmentation tell which region answers which part when a student's numbering is off.
+        By default: how confidently an answer can be read from it."""
+        if fragment.empty:
+            return 0.0
+        answer = self.extract(fragment, component)
+        return answer.confidence if answer.readable else 0.0
 
     def group_label(self, value: Any) -> str | None:
         """A short label of an answer, to group equal answers in the summary; None: never grouped."""

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from grader.analyses.language import gloss, language
 from grader.kinds.base import (LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status,
                                StrictModel, register)
 
@@ -124,6 +125,10 @@ def _rejected_before(text: str, start: int, also: str = "") -> bool:
     """A negation in the few words before `start`, within its clause: "rather than (A)"."""
     clause_start = max(text.rfind(c, 0, start) for c in ".;\n") + 1
     return bool(_NEG_BEFORE.search(text[max(clause_start, start - 40):start] + " " + also))
+
+
+# "(c) is wrong", "(c) is not", "(c) est fausse": a letter rejected right after it is named.
+_REJECTED_AFTER = re.compile(r"\s*(?:is|are|est|was)\s+(?:wrong|false|incorrect|not\b|faux|fausse|incorrecte)", re.I)
 
 
 def _letter_patterns(option: str) -> list[str]:
@@ -251,8 +256,13 @@ class ChoiceKind(Kind):
             found = reader(text, letters, settings)
             if found is not None:
                 return found
-        return self._in_prose(text, settings, component.within) or Extracted(
-            None, "text", 0.0, problem="no choice was found (write, e.g., 'Answer: (b)')")
+        found = self._in_prose(text, settings, component.within)
+        if found is None and language(text) == "fr":  # "on choisit la KL inverse": read in English
+            found = self._in_prose(gloss(text), settings, component.within)
+            if found is not None:
+                found = replace(found, how=f"{found.how}, read through an English gloss of your French",
+                                confidence=min(found.confidence, 0.8))
+        return found or Extracted(None, "text", 0.0, problem="no choice was found (write, e.g., 'Answer: (b)')")
 
     @staticmethod
     def _checkboxes(text, letters, settings) -> Extracted | None:
@@ -313,7 +323,7 @@ class ChoiceKind(Kind):
     @staticmethod
     def _parenthesised(text, letters, settings) -> Extracted | None:
         found = sorted({m["opt"].lower() for m in _PAREN.finditer(text)
-                        if not _rejected_before(text, m.start())} & letters)
+                        if not _rejected_before(text, m.start()) and not _REJECTED_AFTER.match(text, m.end())} & letters)
         if len(found) == 1 or (found and settings.multiple):
             return Extracted({"choices": found}, "an option letter in parentheses", 0.8,
                              evidence=tuple(f"({o})" for o in found))

@@ -84,13 +84,37 @@ def _read_text_grid(text: str, size: int) -> Extracted | None:
         return Extracted(None, "a full grid of labels in the text", 0.0,
                          problem="the grid's highlights were lost: all 25 cells appear as plain text "
                                  "(a PDF's text layer drops cell colours)")
-    # 3. an explicit list of cells
+    # 3. a list of cells written as the answer; cells named in a sentence are no answer
     if seq:
-        cue = _LIST_CUE.search(text)
-        confidence = 0.85 if cue else 0.6
-        how = "a list of cells in the text" + ("" if cue else " without saying what it lists")
-        return Extracted({"cells": sorted(set(seq))}, how, confidence)
+        written = _ANSWER_LIST.search(text)
+        if written:
+            cells = sorted({label for label in _LABEL.findall(_answer_cells(written)) if label in all_labels})
+            if cells:
+                return Extracted({"cells": cells}, "a list of cells written as the answer in the text", 0.7,
+                                 evidence=(f"read from: {' '.join(written.group(0).split())[:120]}",))
+        sentence = next((line.strip() for line in text.splitlines() if _LABEL.search(line)), "")
+        return Extracted(None, "cell numbers mentioned in the text, not written as an answer", 0.0,
+                         problem=f"no grid was found, and the cells named in the text ({', '.join(sorted(set(seq)))}) "
+                                 f"are mentioned in a sentence, not given as the answer",
+                         evidence=(f"mentioned in: {sentence[:120]}",))
     return None
+
+
+# A list of cells given as the answer: braces ({11, 12}), after "Answer:", or after "the receptive
+# field (of 33) is / are / =", or a line holding nothing but the list. A sentence that names cells
+# on the way ("we combine the fields of pixels 22, 23 and 32") is none of these.
+_CELL_RUN = r"[1-9][1-9](?:\s*(?:,|;|and|et|&)?\s*[1-9][1-9])*"
+_ANSWER_LIST = re.compile(
+    rf"\\?\{{\s*(?P<c1>{_CELL_RUN})\s*\\?\}}"
+    rf"|\b(?:answer|r[ée]ponse|final)\s*[:=]\s*(?:pixels?|cells?)?\s*(?P<c2>{_CELL_RUN})"
+    rf"|\b(?:receptive\s+field|champ\s+r[ée]cepteur)(?:\s+(?:of|for|de|du)\s+(?:the\s+)?(?:output\s+)?(?:pixel\s+)?\d+)?"
+    rf"\s*(?:is|are|=|:|est|contains|consists\s+of)\s*(?:the\s+)?(?:pixels?|cells?)?\s*:?\s*(?P<c3>{_CELL_RUN})"
+    rf"|^[ \t]*[-*•]?[ \t]*(?P<c4>{_CELL_RUN})[ \t.]*$",
+    re.I | re.M)
+
+
+def _answer_cells(m: re.Match) -> str:
+    return next(g for g in (m["c1"], m["c2"], m["c3"], m["c4"]) if g)
 
 
 @register
@@ -121,6 +145,8 @@ class GridKind(Kind):
             if isinstance(cells, str):
                 return Extracted(None, "answer sheet", 0.0, problem=cells)
             return Extracted({"cells": sorted(cells)}, "answer sheet", 1.0)
+        if fragment.answer_grids:
+            return _chosen_grid(fragment)
         readings = [g for g in fragment.grids]
         if readings:
             sets = {g.cells for g in readings if g.cells is not None}
@@ -243,3 +269,31 @@ def text_grid(cells: set[str], size: int) -> str:
     for r in range(1, size + 1):
         lines.append(" ".join(f"[{r}{c}]" if f"{r}{c}" in cells else " .. " for c in range(1, size + 1)))
     return "\n".join(lines)
+
+
+def _shown(grid) -> str:
+    where = f"page {grid.page}, " if grid.page else ""
+    cells = ", ".join(sorted(grid.cells)) if grid.cells is not None else "highlights unreadable"
+    return f"{where}{grid.method}: {cells}"
+
+
+def _chosen_grid(fragment: Fragment) -> Extracted:
+    """The grid segmentation chose as the answer (one per document read), the others as evidence."""
+    chosen = fragment.answer_grids
+    others = tuple(f"another grid in the answer ({_shown(g)})" for g in fragment.grids if g not in chosen)
+    readable = {g.cells for g in chosen if g.cells is not None}
+    if len(readable) > 1:
+        shown = "; ".join(_shown(g) for g in chosen)
+        return Extracted(None, "several grids", 0.0, evidence=others,
+                         problem=f"several different grids were found for this part: the files of this submission disagree ({shown})")
+    best = max(chosen, key=lambda g: (g.cells is not None, g.confidence))
+    how = best.method + (f" (page {best.page})" if best.page else "")
+    if fragment.grid_how:
+        how += f"; {fragment.grid_how}"
+    if best.cells is None:
+        return Extracted(None, how, 0.0, evidence=others,
+                         problem=best.note or "the grid's highlights could not be read")
+    note = (best.note,) if best.note else ()
+    return Extracted({"cells": sorted(best.cells)}, how, min(best.confidence, fragment.grid_confidence),
+                     evidence=note + others)
+

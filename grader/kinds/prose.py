@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from grader.analyses.language import gloss, language
 from grader.kinds.base import Extracted, Fragment, Kind, Outcome, Status, StrictModel, register
 
 
@@ -169,17 +170,27 @@ class _Sentences:
     def __init__(self, text: str, goals: list[str]):
         self.units = [u for u in units(text) if not any(re.search(g, u, re.I) for g in goals)]
         self.normalised = [normalise_math(u) if _MATHY.search(u) else u for u in self.units]
+        # a French answer is also read through its English gloss: most rubrics' hints are English
+        self.language = language(text)
+        self.glossed = [gloss(u) for u in self.normalised] if self.language == "fr" else []
+
+    def _forms(self, index: int) -> tuple[str, ...]:
+        forms = (self.units[index], self.normalised[index])
+        return forms + (self.glossed[index],) if self.glossed else forms
 
     def find(self, pattern: str) -> tuple[str, re.Match] | None:
-        for unit, normal in zip(self.units, self.normalised):
-            m = re.search(pattern, unit, re.I) or re.search(pattern, normal, re.I)
-            if m:
-                return unit, m
+        for index, unit in enumerate(self.units):
+            for form in self._forms(index):
+                m = re.search(pattern, form, re.I)
+                if m:
+                    return unit, m
         return None
 
     def whole(self, pattern: str) -> bool:
-        """For patterns spanning sentences (false proofs): the whole answer, as written or normalised."""
-        return any(re.search(pattern, t, re.I | re.S) for t in (" ".join(self.units), " ".join(self.normalised)))
+        """For patterns spanning sentences (false proofs): the whole answer, as written, normalised,
+        or glossed."""
+        texts = [" ".join(self.units), " ".join(self.normalised)] + ([" ".join(self.glossed)] if self.glossed else [])
+        return any(re.search(pattern, t, re.I | re.S) for t in texts)
 
 
 @register
@@ -204,6 +215,15 @@ class ProseKind(Kind):
             return Extracted(None, "text", 0.0, problem="no text was found")
         return Extracted({"text": text.strip(), "words": word_count(text)},
                          "answer sheet" if fragment.structured is not None else fragment.how, fragment.confidence)
+
+    def affinity(self, fragment: Fragment, component) -> float:
+        """The share of the checklist's points whose steps the text shows."""
+        settings: ProseSettings = component.settings
+        if fragment.empty or not settings.items:
+            return 0.0
+        items = self.checklist(fragment.text, settings)
+        weight = sum(i["points"] for i in items)
+        return sum(i["points"] for i in items if i["found"]) / weight if weight else 0.0
 
     def checklist(self, text: str, settings: ProseSettings, sentences: _Sentences | None = None) -> list[dict]:
         sentences = sentences or _Sentences(text, settings.goals)
