@@ -55,7 +55,7 @@ def _patched_pyproject(text: str, data_files: list[str]) -> str:
         raise ValueError("pyproject.toml already declares package data for 'grader'; "
                          "grader/bundle.py must add bundled/* to it")
     header = "[tool.setuptools.package-data]"
-    line = f'"grader" = {json.dumps([f"{BUNDLED}/*", *data_files])}'
+    line = f'"grader" = {json.dumps([f"{BUNDLED}/*", f"{BUNDLED}/**/*", *data_files])}'  # files beside the rubric too'
     if header in text:
         text = text.replace(header, f"{header}\n{line}", 1)
     else:

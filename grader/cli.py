@@ -190,8 +190,6 @@ def cmd_rubric_check(args) -> int:
     failures = run_self_tests(rubric, key)
     for failure in failures:
         print(failure)
-    for note in rubric.notes:
-        print(f"note: {note}")
     if key.missing:
         print(f"the key is not built for parts {', '.join(key.missing)}: their self-tests wait for "
               f"'grader key build', which will compute:")
