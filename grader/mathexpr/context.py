@@ -37,7 +37,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from grader.mathexpr import tree as t
-from grader.mathexpr.normalise import BUILTIN_WORDS, PLAIN, Lexicon
+from grader.mathexpr.normalise import BUILTIN_WORDS, Lexicon
 from grader.mathexpr.parser import parse
 from grader.mathexpr.printer import to_plain
 from grader.mathexpr.tree import ParseError

@@ -24,7 +24,7 @@ import numpy as np
 
 from grader.mathexpr import tree as t
 from grader.mathexpr.context import EMPTY, Context
-from grader.mathexpr.evaluate import EvalError, TimeLimit, cases, evaluate, show_value
+from grader.mathexpr.evaluate import EvalError, TimeLimit, cases, evaluate, show_value, symbols_used
 
 VerdictKind = Literal["equivalent", "mistake", "constant", "sign", "factor", "affine", "one_minus",
                       "reciprocal", "some_values", "shape", "different", "undefined", "error", "timeout"]
@@ -150,8 +150,8 @@ def _case_value(values: Values, c: int):
     return values[c]
 
 
-def _sample(s: Values, k: Values, ctx: Context, pointwise: bool, c: int = 0) -> tuple[str, ...]:
-    return (cases(ctx, pointwise).describe(c), show_value(_case_value(s, c)), show_value(_case_value(k, c)))
+def _sample(s: Values, k: Values, ctx: Context, pointwise: bool, c: int, names: set[str]) -> tuple[str, ...]:
+    return (cases(ctx, pointwise).describe(c, names), show_value(_case_value(s, c)), show_value(_case_value(k, c)))
 
 
 def _real_scalars(*values: Values) -> bool:
@@ -232,20 +232,21 @@ def check(answer: t.Node, key: t.Node, mistakes: tuple[tuple[t.Node, ...], ...] 
     if bool(np.all(same)):
         return Verdict("equivalent", seconds=elapsed())
     first = int(np.argmin(same))
+    names = symbols_used(answer, ctx) | symbols_used(key, ctx)
     for index, forms in enumerate(mistakes):
         for form in forms:
             m = cached_values(form, ctx, pointwise)
             if not isinstance(m, EvalError) and _finite(m) and bool(np.all(agree(s, m, rtol, atol))):
-                return Verdict("mistake", mistake=index, sample=_sample(s, k, ctx, pointwise, first), seconds=elapsed())
+                return Verdict("mistake", mistake=index, sample=_sample(s, k, ctx, pointwise, first, names), seconds=elapsed())
     if _real_scalars(s, k):
         generic = _generic(s, k, pointwise, rtol, atol)
         if generic is not None:
-            return Verdict(generic.kind, a=generic.a, b=generic.b, sample=_sample(s, k, ctx, pointwise, first),
+            return Verdict(generic.kind, a=generic.a, b=generic.b, sample=_sample(s, k, ctx, pointwise, first, names),
                            seconds=elapsed())
     if _some_values(s, k, rtol, atol):
-        return Verdict("some_values", detail=f"{_shape_of(k)} is expected", sample=_sample(s, k, ctx, pointwise, first),
+        return Verdict("some_values", detail=f"{_shape_of(k)} is expected", sample=_sample(s, k, ctx, pointwise, first, names),
                        seconds=elapsed())
     if _shape_of(s) != _shape_of(k):
         return Verdict("shape", detail=f"{_shape_of(s)} where {_shape_of(k)} is expected",
-                       sample=_sample(s, k, ctx, pointwise, first), seconds=elapsed())
-    return Verdict("different", sample=_sample(s, k, ctx, pointwise, first), seconds=elapsed())
+                       sample=_sample(s, k, ctx, pointwise, first, names), seconds=elapsed())
+    return Verdict("different", sample=_sample(s, k, ctx, pointwise, first, names), seconds=elapsed())

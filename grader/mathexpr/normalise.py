@@ -93,6 +93,7 @@ _WORDS = [(re.compile(r"\\ln(?![a-zA-Z])"), r"\\log"),
           (re.compile(r"\\intercal(?![a-zA-Z])"), r"\\top "),
           (re.compile(r"\^\s*\{?\s*\\prime\s*\}?|\\prime(?![a-zA-Z])"), "'"),
           (re.compile(r"\\(?:mathbb|mathbf)\s*\{\s*1\s*\}"), "1"),
+          (re.compile(r"\\mathbb\s*\{\s*I\s*\}"), "I"),
           (re.compile(r"\+/-"), r"\\pm ")]
 # \int_{\mathbb{R}} f dx and \int_x f dx integrate over the whole line: the same as no limits
 _INT_DOMAIN = re.compile(r"\\int\s*_\s*(?:\{\s*(?:\\mathbb\s*\{?\s*R\s*\}?|\\mathcal\s*\{?\s*X\s*\}?|\\R|[xyztu])\s*\}|(?:\\mathbb\s*\{?\s*R\s*\}?|[xyztu](?![a-zA-Z])))")

@@ -64,7 +64,10 @@ def read_value(text: str, imaginary_unit: str | None = "i", time_limit: float = 
         raise ValueError(f"not a number: {exc}") from None
     except TimeLimit:
         raise ValueError(f"evaluating it took longer than {time_limit:g} s") from None
-    return _tidy(values)
+    value = _tidy(values)
+    if not finite(value):
+        raise ValueError("not a finite number (a division by zero, or a logarithm of 0?)")
+    return value
 
 
 def _read_interval(text: str, imaginary_unit: str | None, time_limit: float) -> Interval | None:
