@@ -36,6 +36,7 @@ from grader import authored
 from grader.kinds.base import (LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status, StrictModel,
                                get_kind, register)
 from grader.kinds.context_ref import companion, rubric_folder
+from grader.kinds.numeric import value_of
 from grader.mathexpr import values as v
 from grader.mathexpr.context import ContextDecl, compile_context
 from grader.mathexpr.evaluate import EvalError, TimeLimit, evaluate
@@ -163,10 +164,7 @@ class CheckKind(Kind):
             return answer.value["text"]
         if settings.answer == "expression":
             return ExpressionAnswer(answer.value["expression"], answer.value.get("plain", ""), settings.reader)
-        data = answer.value
-        if "named" in data:
-            return {name: _python(v.decode(x)) for name, x in data["named"].items()}
-        return _python(v.decode({k: x for k, x in data.items() if k != "written"}))
+        return _python(value_of(answer.value))
 
     def grade(self, answer: Extracted, key: Any, component) -> Outcome:
         settings: CheckSettings = component.settings

@@ -100,7 +100,8 @@ def _reading(written: str, value: v.Value, how: str, confidence: float) -> Extra
     return Extracted(data, how, confidence)
 
 
-def _value_of(answer: dict, unit: str | None) -> Any:
+def value_of(answer: dict, unit: str | None = "i") -> Any:
+    """A numeric answer's value as read (answer.value): a value, or a dict of them by name."""
     if "named" in answer:
         return {name: v.decode(value, unit) for name, value in answer["named"].items()}
     return v.decode({k: answer[k] for k in answer if k != "written"}, unit)
@@ -259,7 +260,7 @@ class NumericKind(Kind):
     def grade(self, answer: Extracted, key: dict, component) -> Outcome:
         settings: NumericSettings = component.settings
         unit = settings.imaginary_unit
-        given, wanted = _value_of(answer.value, unit), _decode_key(key, unit)
+        given, wanted = value_of(answer.value, unit), _decode_key(key, unit)
         notes: list[str] = []
         if isinstance(wanted, dict):
             right = [n for n in wanted if self._same(given.get(n, np.array([np.nan])), wanted[n], settings) == 1.0]
@@ -308,7 +309,7 @@ class NumericKind(Kind):
     def _shown(self, value: Any) -> str:
         if "named" in value:
             return ", ".join(f"{n} = {v.show(v.decode(x))}" for n, x in value["named"].items())
-        return v.show(_value_of(value, "i"))
+        return v.show(value_of(value, "i"))
 
     def describe(self, answer: Extracted) -> str:
         if not answer.readable:
