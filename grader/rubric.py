@@ -257,7 +257,12 @@ def _base(info: ValidationInfo | None) -> Path:
     return Path(((info.context if info is not None else None) or {}).get("base") or ".")
 
 
+BUNDLED_FOLDER = Path(__file__).resolve().parent / "bundled"  # an installed bundle's rubric (bundle.py)
+
+
 def _check_reference_exists(spec: str, base: Path = Path(".")) -> None:
+    if base.resolve() == BUNDLED_FOLDER:  # a bundle carries the built key, never the reference code
+        return
     try:
         authored.check_exists(spec, base)
     except ValueError as exc:

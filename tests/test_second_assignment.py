@@ -198,3 +198,17 @@ def test_a_receptive_field_question_the_reference_cannot_answer_is_an_error():
     cells = masked_conv.receptive_field_cells([five, "B"], size=7, target="44")["cells"]
     assert "22" in cells and "44" not in cells
 
+
+
+def test_the_autograder_zip_carries_what_grading_reads_beside_the_rubric(tmp_path):
+    import zipfile
+
+    from grader.gradescope import build
+
+    rubric = load_rubric(RUBRIC)
+    names = zipfile.ZipFile(build(rubric, load_key(rubric), tmp_path / "gs.zip")).namelist()
+    bundled = "grader-src/grader/bundled/"
+    assert {bundled + n for n in ("mlt-a2.yaml", "mlt-a2.key.json", "mlt-a2.checks.py", "mlt-a2.questions.txt")} <= set(names)
+    assert bundled + "mlt-a2.reference.py" not in names  # key build only: the key is prebuilt
+    default = load_rubric(ROOT / "rubrics" / "ift6135-a3.yaml")
+    assert "contexts/two-densities.yaml" in default.companion_files
