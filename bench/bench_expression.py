@@ -53,7 +53,7 @@ def main() -> None:
     from grader.kinds import expression as expression_kind
     from grader.kinds import get_kind
     from grader.kinds.base import Fragment
-    from grader.mathexpr import equivalence, evaluate, parser as mparser
+    from grader.mathexpr import cases as mcases, equivalence, parser as mparser
     from grader.rubric import default_rubric_path, load_rubric
     imported = time.perf_counter() - start
 
@@ -65,13 +65,13 @@ def main() -> None:
     start = time.perf_counter()
     mparser.warm()
     built = time.perf_counter() - start
-    start = time.perf_counter()
-    evaluate.grid(), evaluate.points()
-    grids = time.perf_counter() - start
-
     rubric = load_rubric(default_rubric_path())  # prepares the literal keys: key values computed once
     part = rubric.part("4.6a")
     component = part.components[0]
+    ctx = component.settings.ctx
+    start = time.perf_counter()
+    mcases.Cases(ctx, False).grid(), mcases.Cases(ctx, True).grid()
+    grids = time.perf_counter() - start
     kind = get_kind("expression")
     key = kind.prepare(component.key.literal, component.settings)
 
@@ -94,10 +94,10 @@ def main() -> None:
         for latex in ANSWERS:
             clear()
             equivalence.cached_values.cache_clear()
-            equivalence.key_values(mparser.parse(key["expression"]), False)  # the key is not the student's cost
+            equivalence.key_values(mparser.parse(key["expression"], ctx.lexicon), ctx)  # not the student's cost
             for mistake in component.mistakes:
                 for form in component.when(mistake).forms:
-                    equivalence.cached_values(mparser.parse(form), False)
+                    equivalence.cached_values(mparser.parse(form, ctx.lexicon), ctx)
             fresh.append(one(latex))
             cached.append(one(latex))
 

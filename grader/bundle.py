@@ -55,7 +55,7 @@ def _patched_pyproject(text: str, data_files: list[str]) -> str:
         raise ValueError("pyproject.toml already declares package data for 'grader'; "
                          "grader/bundle.py must add bundled/* to it")
     header = "[tool.setuptools.package-data]"
-    line = f'"grader" = {json.dumps([f"{BUNDLED}/*", *data_files])}'
+    line = f'"grader" = {json.dumps([f"{BUNDLED}/*", f"{BUNDLED}/**/*", *data_files])}'  # files beside the rubric too'
     if header in text:
         text = text.replace(header, f"{header}\n{line}", 1)
     else:
@@ -135,7 +135,7 @@ PUBLIC_SETTINGS: dict[str, set[str]] = {
     "choice": {"options", "multiple", "chosen_verdict", "aliases"},
     "prose": {"words"},
     "numeric": set(),
-    "expression": {"target", "symbols", "pointwise", "name"},  # what the answer is of, and may be written with
+    "expression": {"target", "symbols", "pointwise", "name"},  # see ExpressionKind.public_settings
 }
 
 
@@ -151,6 +151,8 @@ def public_rubric(rubric) -> dict:
             allowed = getattr(kind, "PUBLIC_SETTINGS", None)
             allowed = set(allowed) if allowed is not None else PUBLIC_SETTINGS.get(c.kind, set())
             settings = c.settings.model_dump(mode="json", include=allowed, exclude_defaults=True) if allowed else {}
+            if hasattr(kind, "public_settings"):  # the kind knows what of its settings students may see
+                settings = kind.public_settings(c.settings)
             component = {"id": c.id, "kind": c.kind, "points": c.points}
             if settings:
                 component["settings"] = settings

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from grader.ingest.limits import DEFAULT_LIMITS, Limits
 from grader.ingest.submission import Submission, read_submission
 from grader.kinds import get_kind
-from grader.pipeline import fragments_for, split_components
+from grader.pipeline import for_this_assignment, fragments_for, split_components
 from grader.rubric import Rubric
 
 
@@ -38,6 +38,8 @@ class CheckReport:
 
 def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS) -> CheckReport:
     docs, problems = read_submission(sub, limits)
+    docs, refused = for_this_assignment(docs, rubric)
+    problems += refused
     for doc in docs:
         problems += [p for p in doc.problems if p not in problems]
         if doc.unreadable and not any(doc.unreadable in p for p in problems):

@@ -27,9 +27,12 @@ def _rubric(args):
     from grader.rubric import RubricError, default_rubric_path, load_rubric
 
     try:  # an installed bundle (student self-check, Gradescope) carries its rubric inside the package
-        return load_rubric(args.rubric or bundled_rubric_path() or default_rubric_path())
+        rubric = load_rubric(args.rubric or bundled_rubric_path() or default_rubric_path())
     except RubricError as exc:
         raise CliError(str(exc), EXIT_RUBRIC) from None
+    for note in rubric.notes:  # deprecations: the old form still works, the note names the new one
+        print(f"grader: note: {rubric.path.name}: {note}", file=sys.stderr)
+    return rubric
 
 
 def _key(rubric):
@@ -111,14 +114,13 @@ def cmd_check(args) -> int:
 
 
 def cmd_key_build(args) -> int:
-    from grader.key import build_key, write_key
+    from grader.key import KeyBuildError, build_key, write_key
 
     rubric = _rubric(args)
     try:
         key = build_key(rubric)
-    except ModuleNotFoundError as exc:
-        raise CliError(f"cannot build the key: {exc.name} is not installed "
-                       "(install the 'reference' extra: pip install -e '.[reference]')", EXIT_KEY) from None
+    except KeyBuildError as exc:
+        raise CliError(f"cannot build the key: {exc}", EXIT_KEY) from None
     path = write_key(rubric, key)
     print(f"wrote {path} ({len(key['parts'])} parts with keys, {len(key['numbers'])} blocks of reference numbers)")
     return EXIT_OK
@@ -177,15 +179,39 @@ def cmd_bundle_student(args) -> int:
 
 
 def cmd_rubric_check(args) -> int:
+    from grader.key import KeyError_, load_key, needed
     from grader.selftest import run_self_tests
 
     rubric = _rubric(args)
-    failures = run_self_tests(rubric, _key(rubric))
+    try:
+        key = load_key(rubric, complete=False)  # works before `key build`: says what the key will need
+    except KeyError_ as exc:
+        raise CliError(str(exc), EXIT_KEY) from None
+    failures = run_self_tests(rubric, key)
     for failure in failures:
         print(failure)
+    if key.missing:
+        print(f"the key is not built for parts {', '.join(key.missing)}: their self-tests wait for "
+              f"'grader key build', which will compute:")
+        for line in needed(rubric):
+            print(f"  {line}")
     print(f"{rubric.path.name}: {len(rubric.parts)} parts, {rubric.total:g} points; "
           f"self-tests {'passed' if not failures else f'FAILED ({len(failures)})'}")
     return EXIT_OK if not failures else EXIT_RUBRIC
+
+
+def cmd_rubric_new(args) -> int:
+    from grader.scaffold import write_scaffold
+
+    try:
+        written = write_scaffold(args.id, Path(args.dir))
+    except (FileExistsError, ValueError) as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: edit them, then 'grader rubric check --rubric {written[0]}' and "
+          f"'grader key build --rubric {written[0]}'")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_rubric(p):
-        p.add_argument("--rubric", help="rubric YAML (default: rubrics/ift6135-a3.yaml)")
+        p.add_argument("--rubric", help="rubric YAML (default: [tool.grader] rubric in pyproject.toml, "
+                                        "else the only rubric in rubrics/)")
         return p
 
     def with_limits(p):
@@ -225,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     rubric = sub.add_parser("rubric", help="rubric tools").add_subparsers(dest="rubric_command", required=True)
     rubric.add_parser("schema", help="print the rubric JSON Schema").set_defaults(func=cmd_rubric_schema)
     with_rubric(rubric.add_parser("check", help="validate a rubric and run every answer kind's self-test")).set_defaults(func=cmd_rubric_check)
+    new = rubric.add_parser("new", help="write a commented rubric to start from, its question text and reference file")
+    new.add_argument("id", help="the assignment's id, e.g. ml101-a2")
+    new.add_argument("--dir", default="rubrics", help="folder to write into (default: rubrics)")
+    new.set_defaults(func=cmd_rubric_new)
 
     gradescope = sub.add_parser("gradescope", help="Gradescope autograder").add_subparsers(dest="gradescope_command", required=True)
     gs_build = with_rubric(gradescope.add_parser("build", help="write the autograder zip (setup.sh, run_autograder)"))

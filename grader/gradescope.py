@@ -80,10 +80,8 @@ def build(rubric, key, out: Path) -> Path:
     bundled = f"{SOURCE_DIR}/grader/{BUNDLED}"
     files[f"{bundled}/{rubric.path.name}"] = rubric.path.read_bytes()
     files[f"{bundled}/{rubric.key_path.name}"] = rubric.key_path.read_bytes()
-    if rubric.question_text:
-        question = rubric.path.parent / rubric.question_text
-        if question.exists():
-            files[f"{bundled}/{rubric.question_text}"] = question.read_bytes()
+    for relative, path in rubric.companion_files.items():  # question text, contexts, check functions
+        files[f"{bundled}/{relative}"] = path.read_bytes()
     files[f"{SOURCE_DIR}/README.md"] = README.format(rubric_id=rubric.id, source=SOURCE_DIR,
                                                      version=f"{rubric.version}+{rubric.content_hash}").encode()
     files["setup.sh"] = SETUP_SH.format(source=SOURCE_DIR).encode()

@@ -142,15 +142,31 @@ def grade_component(part: Part, component: Component, fragment: Fragment | None,
                            evidence=outcome.evidence + answer.evidence, render=render)
 
 
+def for_this_assignment(docs: list[Document], rubric: Rubric) -> tuple[list[Document], list[str]]:
+    """An answer sheet written for another assignment is refused, with the reason: graded against
+    this rubric it would score 0 without a word."""
+    kept, refused = [], []
+    for doc in docs:
+        if doc.assignment is not None and doc.assignment.casefold() != rubric.id.casefold():
+            refused.append(f"{doc.source} is an answer sheet for the assignment {doc.assignment!r}, not for "
+                           f"{rubric.id!r} (the rubric in use): it was not graded. Grade it with that "
+                           f"assignment's rubric (--rubric), or fix its 'assignment:' line")
+        else:
+            kept.append(doc)
+    return kept, refused
+
+
 def grade_submission(sub: Submission, rubric: Rubric, key: Key, overrides: list[Override] = (),
                      limits: Limits = DEFAULT_LIMITS) -> Result:
     docs, problems = read_submission(sub, limits)
+    docs, refused = for_this_assignment(docs, rubric)
+    problems += refused
     students = sub.students or next((d.students for d in docs if d.students), [])
     for doc in docs:
         problems += [p for p in doc.problems if p not in problems]
     unreadable = None
     if not docs:
-        unreadable = problems[0] if problems else "no readable file in the submission"
+        unreadable = (refused or problems or ["no readable file in the submission"])[0]
     elif all(d.unreadable for d in docs):
         unreadable = docs[0].unreadable
     fragments = fragments_for(docs, rubric)

@@ -2,25 +2,29 @@
 
 A part is worth `points` and is made of one or more components, each of one answer kind. The
 short form (kind/key/settings/mistakes on the part itself) is a part with a single component.
-Kind-specific settings and mistake conditions are validated by the kind's own models.
+Kind-specific settings and mistake conditions are validated by the kind's own models, with the
+rubric's folder and `contexts:` at hand (pydantic's validation context), so that settings may name
+files beside the rubric. Every error is reported, each with its file, line and field.
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
-import importlib.util
 import math
 import re
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from grader import authored
 from grader.kinds.base import REGISTRY, StrictModel, get_kind
+from grader.kinds.context_ref import resolve_context
 from grader.part_ids import question_of
 from grader.analyses.review_sections import ReviewSettings
+from grader.mathexpr.context import ContextDecl
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
@@ -33,18 +37,20 @@ class KeySource(StrictModel):
     """Where the canonical answer comes from: a literal, or a reference function run by `key build`."""
 
     literal: Any = None
-    reference: str | None = None  # "package.module:function"
+    # "package.module:function" (an installed module), or "reference.py:function", a Python file
+    # relative to the rubric's folder ("./reference.py:f" and "code/ref.py:f" too)
+    reference: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     # True in a public rubric (the students' bundle): a key exists but is not shipped.
     withheld: bool = False
 
     @model_validator(mode="after")
-    def _one_source(self) -> KeySource:
+    def _one_source(self, info: ValidationInfo) -> KeySource:
         given = (self.literal is not None) + (self.reference is not None) + self.withheld
         if given != 1:
             raise ValueError("give exactly one of 'literal', 'reference' or 'withheld: true'")
         if self.reference is not None:
-            _check_reference_exists(self.reference)
+            _check_reference_exists(self.reference, _base(info))
         return self
 
 
@@ -82,12 +88,12 @@ class Component(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _kind_settings(self) -> Component:
+    def _kind_settings(self, info: ValidationInfo) -> Component:
         kind = REGISTRY[self.kind]
-        settings = kind.Settings.model_validate(self.settings or {})
+        settings = kind.Settings.model_validate(self.settings or {}, context=info.context)
         object.__setattr__(self, "settings", settings)
         for mistake in self.mistakes:
-            kind.When.model_validate(mistake.when)
+            kind.check_mistake(kind.When.model_validate(mistake.when), settings)
         if kind.needs_key and self.key is None:
             raise ValueError(f"a {self.kind} component needs a 'key'")
         if self.key is not None and self.key.literal is not None:
@@ -104,16 +110,27 @@ class SelfCheck(StrictModel):
     show_answer: bool = True  # show the answer as read (never the key or correctness)
 
 
+class NumberRow(StrictModel):
+    label: str  # what the number is, in words and Unicode ("L₁ (the ELBO)")
+    value: str  # where it is in what the reference returned: "kl_true", "L.50"
+    digits: int = Field(4, ge=0, le=12)
+
+
 class ReferenceNumbers(StrictModel):
+    """Numbers a reference function computes, shown in the feedback of the parts that name them."""
+
     reference: str
     args: dict[str, Any] = Field(default_factory=dict)
     caption: str = ""
+    # One line above the table: values in braces, {log_p_x:.3f}; and the rows of the table. Without
+    # rows, every value the reference returned is listed under its own name.
+    headline: str = ""
+    rows: list[NumberRow] = Field(default_factory=list)
 
-    @field_validator("reference")
-    @classmethod
-    def _exists(cls, value: str) -> str:
-        _check_reference_exists(value)
-        return value
+    @model_validator(mode="after")
+    def _exists(self, info: ValidationInfo) -> ReferenceNumbers:
+        _check_reference_exists(self.reference, _base(info))
+        return self
 
 
 class Part(StrictModel):
@@ -205,6 +222,9 @@ class Rubric(StrictModel):
     title: str
     version: str = "1"
     total: float
+    # Named contexts of expression answers (what their variables, densities and functions mean),
+    # each a mapping or a YAML file beside the rubric; components name them with `context: NAME`.
+    contexts: dict[str, str | ContextDecl] = Field(default_factory=dict)
     key_file: str | None = None  # defaults to <rubric stem>.key.json beside the rubric
     # The assignment's question text (path beside the rubric): lines copied from it into a
     # submission are not taken for answers.
@@ -219,6 +239,19 @@ class Rubric(StrictModel):
     # set by load_rubric
     path: Path | None = Field(default=None, exclude=True)
     content_hash: str = Field(default="", exclude=True)
+    # files beside the rubric that grading reads (contexts, check functions): bundled with it
+    companion_files: dict[str, Path] = Field(default_factory=dict, exclude=True)
+    notes: list[str] = Field(default_factory=list, exclude=True)  # deprecations, for `rubric check`
+
+    @field_validator("contexts")
+    @classmethod
+    def _contexts_read(cls, value: dict, info: ValidationInfo) -> dict:
+        for name, entry in value.items():
+            try:
+                resolve_context(entry, info.context)
+            except ValueError as exc:
+                raise ValueError(f"context {name!r}: {exc}") from None
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:
@@ -252,37 +285,20 @@ class Rubric(StrictModel):
         return self.path.parent / (self.key_file or f"{self.path.stem}.key.json")
 
 
-def _check_reference_exists(spec: str) -> None:
-    """Check that module:function exists without importing it (reference code imports torch)."""
-    module, sep, function = spec.partition(":")
-    if not sep or not module or not function:
-        raise ValueError(f"reference {spec!r} must look like 'package.module:function'")
-    # Located without importing anything: the reference package imports torch, which grading
-    # never loads. Where the package is not installed at all (the Gradescope image, a student's
-    # self-check), the key is prebuilt and the reference is never called: nothing to check.
-    top, *rest = module.split(".")
-    found = importlib.util.find_spec(top)
-    if found is None:
+def _base(info: ValidationInfo | None) -> Path:
+    return Path(((info.context if info is not None else None) or {}).get("base") or ".")
+
+
+BUNDLED_FOLDER = Path(__file__).resolve().parent / "bundled"  # an installed bundle's rubric (bundle.py)
+
+
+def _check_reference_exists(spec: str, base: Path = Path(".")) -> None:
+    if base.resolve() == BUNDLED_FOLDER:  # a bundle carries the built key, never the reference code
         return
-    origin = None
-    folders = list(found.submodule_search_locations or [])
-    if not rest:
-        origin = found.origin
-    for i, name in enumerate(rest):
-        last = i == len(rest) - 1
-        candidates = [Path(f) / (f"{name}.py" if last else name) for f in folders]
-        hit = next((c for c in candidates if c.exists()), None)
-        if hit is None:
-            break
-        if last:
-            origin = str(hit)
-        folders = [str(hit)]
-    if origin is None or not origin.endswith(".py"):
-        raise ValueError(f"reference module {module!r} not found")
-    tree = ast.parse(Path(origin).read_text(encoding="utf-8"))
-    names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-    if function not in names:
-        raise ValueError(f"reference function {function!r} not found in {module}")
+    try:
+        authored.check_exists(spec, base)
+    except ValueError as exc:
+        raise ValueError(f"reference {exc}") from None
 
 
 # ---------------------------------------------------------------- loading with line numbers
@@ -382,29 +398,116 @@ def load_rubric(path: str | Path) -> Rubric:
         loader.dispose()
     if not isinstance(data, dict):
         raise RubricError(f"{path}:1: a rubric is a mapping with 'id', 'title', 'total' and 'parts'")
+    folder = path.resolve().parent
+    contexts = data.get("contexts") if isinstance(data.get("contexts"), dict) else {}
+    where_files: dict[str, Any] = {"base": folder, "contexts": contexts, "files": {}, "notes": []}
     try:
-        rubric = Rubric.model_validate(data)
+        rubric = Rubric.model_validate(data, context=where_files)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        raise RubricError(_report(path, data, loader.lines, exc)) from None
+    files = dict(where_files["files"])
+    if rubric.question_text and (folder / rubric.question_text).is_file():
+        files[rubric.question_text] = folder / rubric.question_text
+    digest = hashlib.sha256(raw)
+    for name in sorted(files):  # a changed context or check function changes the rubric's version
+        if name != rubric.question_text:
+            digest.update(name.encode() + b"\0" + files[name].read_bytes())
+    object.__setattr__(rubric, "path", path.resolve())
+    object.__setattr__(rubric, "content_hash", digest.hexdigest()[:12])
+    object.__setattr__(rubric, "companion_files", files)
+    object.__setattr__(rubric, "notes", list(where_files["notes"]))
+    return rubric
+
+
+def _report(path: Path, data: dict, lines: dict, exc: ValidationError) -> str:
+    """Every error, one line each: file:line: field: message."""
+    out: list[str] = []
+    for error in exc.errors():
         loc = tuple(step for step in error["loc"] if not (isinstance(step, str) and step in REGISTRY))
         # pydantic adds the model name for unions and "function-after" validators: skip those steps
         loc = tuple(s for s in loc if not (isinstance(s, str) and ("[" in s or s.startswith("function-"))))
-        line = _line_of(data, loc, loader.lines)
+        line = _line_of(data, loc, lines)
         where = f"{path}:{line}" if line else str(path)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown field (misspelt?)"
-        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise RubricError(f"{where}: {_field_path(data, loc)}: {message}{more}") from None
-    object.__setattr__(rubric, "path", path.resolve())
-    object.__setattr__(rubric, "content_hash", hashlib.sha256(raw).hexdigest()[:12])
-    return rubric
+        text = f"{where}: {_field_path(data, loc)}: {message}"
+        if text not in out:
+            out.append(text)
+    if len(out) == 1:
+        return out[0]
+    return f"{len(out)} problems in {path}:\n" + "\n".join("  " + line for line in out)
 
 
-def default_rubric_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "rubrics" / "ift6135-a3.yaml"
+# ---------------------------------------------------------------- which rubric, when none is given
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def rubric_files(folder: Path) -> list[Path]:
+    """The rubrics of a rubrics folder: its YAML files (contexts live in subfolders)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def default_rubric_path(start: Path | None = None) -> Path:
+    """The rubric to use without --rubric: the one `[tool.grader] rubric` names in pyproject.toml,
+    else the only rubric in `rubrics/`; looked for in the current folder, then in the grader's own
+    project. Several rubrics and no name is an error that lists them."""
+    roots = [Path.cwd() if start is None else start, PROJECT_ROOT]
+    for root in dict.fromkeys(r.resolve() for r in roots):
+        project = root / "pyproject.toml"
+        if project.is_file():
+            try:
+                named = tomllib.loads(project.read_text(encoding="utf-8")).get("tool", {}).get("grader", {}).get("rubric")
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+                named = None
+            if named:
+                return root / named
+        found = rubric_files(root / "rubrics")
+        if len(found) == 1:
+            return found[0]
+        if found:
+            names = ", ".join(str(p.relative_to(root)) for p in found)
+            raise RubricError(f"{len(found)} rubrics in {root / 'rubrics'} ({names}): choose one with --rubric, "
+                              "or name the default in pyproject.toml ([tool.grader] rubric = \"rubrics/...\")")
+    raise RubricError("no rubric found: pass --rubric FILE, or put the rubric in rubrics/ (see README)")
 
 
 def json_schema() -> dict:
-    """JSON Schema of rubric files, for editors."""
-    return Rubric.model_json_schema()
+    """JSON Schema of rubric files, for editors: every kind's settings and mistake conditions typed,
+    a component (or a short-form part) being one of the kinds, told apart by `kind`."""
+    from typing import Annotated, Union
+
+    from pydantic import create_model
+
+    get_kind("grid")  # every kind registered
+    components, short_parts = [], []
+    for name in sorted(REGISTRY):
+        kind = REGISTRY[name]
+        label = "".join(word.title() for word in re.split(r"[_-]", name))
+        mistake = create_model(f"{label}Mistake", __base__=Mistake, when=(kind.When, ...))
+        fields = {"kind": (Literal[name], ...), "settings": (kind.Settings | None, None),
+                  "mistakes": (list[mistake], Field(default_factory=list))}
+        components.append(create_model(f"{label}Component", __base__=Component, **fields))
+        short_parts.append(create_model(f"{label}Part", __base__=_PartFields, **fields,
+                                        key=(KeySource | None, None), automatic=(bool, True)))
+    component = Annotated[Union[tuple(components)], Field(discriminator="kind")]  # noqa: UP007
+    long_part = create_model("PartWithComponents", __base__=_PartFields, components=(list[component], ...))
+    part = Union[long_part, Annotated[Union[tuple(short_parts)], Field(discriminator="kind")]]  # noqa: UP007
+    schema_rubric = create_model("Rubric", __base__=Rubric, parts=(list[part], ...))
+    return schema_rubric.model_json_schema()
+
+
+class _PartFields(StrictModel):
+    """A part's own fields, for the schema (Part itself accepts both forms in one model)."""
+
+    id: str
+    title: str
+    points: float = Field(gt=0)
+    question: int | None = None
+    headings: list[str] = Field(default_factory=list)
+    visibility: Visibility = "after_published"
+    self_check: SelfCheck = SelfCheck()
+    numbers: str | None = None

@@ -53,9 +53,13 @@ class PartResult:
         return {c.id: c.answer for c in self.components}
 
 
+SCORE_DECIMALS = 4
+
+
 def round_score(value: float) -> float:
-    """Scores in quarter points at most: stable JSON, no 3.3333333 in a gradebook."""
-    return round(round(value * 4) / 4, 2) + 0.0
+    """Scores as precise as the rubric's points and credits make them (1.5 × 0.33 = 0.495), rounded
+    only against float noise: stable JSON, and no 0.49500000000000005 in a gradebook."""
+    return round(value, SCORE_DECIMALS) + 0.0
 
 
 def combine(part_id: str, title: str, max_score: float, components: list[ComponentResult],

@@ -10,11 +10,14 @@ from grader.rubric import Rubric
 
 
 def run_self_tests(rubric: Rubric, key: Key) -> list[str]:
+    """Failures, one line each; components whose key is not built yet are skipped."""
     failures = []
     for part in rubric.parts:
         for component in part.components:
             kind = get_kind(component.kind)
             key_value = key.value(part.id, component.id)
+            if key_value is None and kind.needs_key:
+                continue
             for answer, expected in kind.self_test(component, key_value):
                 fragment = Fragment(part.id, "", "self-test", 1.0, structured=answer)
                 extracted = kind.extract(fragment, component)

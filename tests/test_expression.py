@@ -16,8 +16,8 @@ from grader.kinds.base import Fragment
 from grader.mathexpr import equivalence
 from grader.mathexpr import tree as t
 from grader.mathexpr.equations import find_equations, split_math
-from grader.mathexpr.evaluate import PAIRS, POINTS_PER_PAIR, EvalError, evaluate
-from grader.mathexpr.parser import parse
+from grader.mathexpr.evaluate import EvalError, TimeLimit, evaluate
+from grader.mathexpr.parser import parse as parse_plain
 from grader.mathexpr.printer import to_latex, to_plain
 from grader.mathexpr.tree import ParseError
 from grader.pipeline import fragments_for, split_components
@@ -28,6 +28,13 @@ from grader.rubric import Component
 from .conftest import SEED
 
 KIND = get_kind("expression")
+GAN = Component.model_validate({"kind": "expression", "points": 1, "key": {"literal": r"\log 2"},
+                                "settings": {"target": "JSD", "context": "rubrics/contexts/two-densities.yaml"}}
+                               ).settings.ctx
+
+
+def parse(latex: str) -> t.Node:
+    return parse_plain(latex, GAN.lexicon)
 KEY_JSD = (r"\frac{1}{2}\left(\mathbb{E}_{x\sim p_0}\left[\log\left(1 - D^*(x)\right)\right]"
            r" + \mathbb{E}_{x\sim p_1}\left[\log D^*(x)\right]\right) + \log 2")
 
@@ -71,7 +78,7 @@ def plain(latex: str) -> str:
     (r"\text{KL}(p_0||\mu) + D_{KL}(p_1 \| \mu) + D_{\mathrm{KL}}(p_0\parallel p_1)",
      "KL(p0 ‖ μ) + KL(p1 ‖ μ) + KL(p0 ‖ p1)"),
     (r"\sqrt{2} + e^{x}", "sqrt(2) + e^x"),
-    (r"\hat{D}(\mathbf{x})", "D(x)"),
+    (r"\hat{D}(\mathbf{x})", "D\u0302(x)"),  # another name, which means D unless declared
     ("½ log(2 D∗(x)) − μ", "1/2 · log(2 · D*(x)) − μ"),  # Unicode from PDF text
     (r"E_{x~p0}[ln(1 - D*(x))]", "E_p0[log(1 − D*(x))]"),  # plain text
 ])
@@ -87,7 +94,7 @@ def test_the_tree_is_normalised():
 
 
 @pytest.mark.parametrize("latex, reason", [
-    (r"\sum_i \log D(x_i)", "sums"),
+    (r"\sum_i \log D(x_i)", "bounds"),
     (r"\frac{1}{", "ends too early"),
     (r"a | b", "cannot read '|'"),
     (r"x + \text{ where } y", "text inside the formula"),
@@ -142,8 +149,18 @@ def _trees():
             st.tuples(densities, children, st.sampled_from(["x", "y"])).map(lambda c: t.expect(*c)),
             st.tuples(children, st.sampled_from(["x", "y"])).map(lambda c: t.integral(*c)),
             children.map(lambda c: t.integral(c, "x", t.neg(t.INFINITY), t.INFINITY)),
-            st.tuples(st.sampled_from(["KL", "JSD"]), densities, densities).map(lambda c: t.divergence(c[0], c[1:])),
-            st.just(t.divergence("JSD")),
+            st.tuples(st.sampled_from(["KL", "JSD"]), densities, densities).map(
+                lambda c: t.apply(t.sym(c[0]), c[1:])),
+            st.just(t.sym("JSD")),
+            st.lists(children, min_size=2, max_size=3).map(t.tuple_),
+            st.lists(children, min_size=2, max_size=3).map(t.set_of),
+            st.lists(st.lists(children, min_size=2, max_size=2), min_size=1, max_size=2).map(t.matrix),
+            children.map(t.plus_minus),
+            st.tuples(children, st.sampled_from([None, "1", "2"])).map(lambda c: t.norm(*c)),
+            st.tuples(st.sampled_from(["sum", "prod"]), children).map(
+                lambda c: t.big_op(c[0], "j", t.num(1), t.num(3), c[1])),
+            children.map(lambda c: t.call("abs", c)),
+            children.map(lambda c: t.power(c, t.TOP)),
         )
     return st.recursive(leaves, extend, max_leaves=12)
 
@@ -159,10 +176,11 @@ def test_printing_and_reparsing_a_tree_gives_it_back(node):
 @given(_trees(), st.booleans())
 def test_evaluating_any_tree_raises_only_eval_errors(node, pointwise):
     try:
-        values = evaluate(node, pointwise, deadline=time.perf_counter() + 5)
-    except EvalError:
+        values = evaluate(node, GAN, pointwise, deadline=time.perf_counter() + 5)
+    except (EvalError, TimeLimit):
         return
-    assert values.shape == ((len(PAIRS) * POINTS_PER_PAIR,) if pointwise else (len(PAIRS),))
+    for array in (values if isinstance(values, tuple) else (values,)):
+        assert array.shape[0] == GAN.cases(pointwise) == (60 if pointwise else 5)
 
 
 # ---------------------------------------------------------------- equivalence on the real rubric

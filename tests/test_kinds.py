@@ -257,3 +257,17 @@ def test_self_test_can_fail(rubric, key, monkeypatch):
     monkeypatch.setattr(ChoiceKind, "grade", lambda self, answer, key, component: Outcome(1.0, "correct", ""))
     failures = run_self_tests(rubric, key)
     assert failures and any(f.startswith("3.1/answer (choice)") for f in failures)
+
+
+@pytest.mark.parametrize("policy", ["all_or_nothing", "each_answer", "net_correct"])
+@pytest.mark.parametrize("wanted", [["a"], ["a", "c"], ["a", "b", "c", "d"]])
+def test_multi_choice_self_tests_hold_for_every_policy(policy, wanted):
+    comp = component(kind="choice", key={"literal": wanted},
+                     settings={"options": {"a": "A", "b": "B", "c": "C", "d": "D"}, "multiple": True, "policy": policy})
+    kind = get_kind("choice")
+    key = kind.prepare(wanted, comp.settings)
+    cases = kind.self_test(comp, key)
+    assert {status for _, status in cases} >= {"correct", "incorrect", "needs_review"}
+    for answer, expected in cases:
+        read = kind.extract(Fragment("x", "", "test", 1.0, structured=answer), comp)
+        assert (kind.grade(read, key, comp).status if read.readable else "needs_review") == expected, answer

@@ -122,10 +122,23 @@ def test_component_points_must_add_up_to_the_part(tmp_path):
     assert "components' points add up to 2" in _broken(tmp_path, text)
 
 
-def test_json_schema_describes_parts():
+def test_json_schema_types_every_kinds_settings():
     schema = json_schema()
-    assert "Part" in schema["$defs"] and schema["title"] == "Rubric"
+    assert schema["title"] == "Rubric"
+    defs = schema["$defs"]
     json.dumps(schema)
+    # a component is one of the kinds, told apart by `kind`, each with its own settings and mistakes
+    union = defs["PartWithComponents"]["properties"]["components"]["items"]
+    assert union["discriminator"]["propertyName"] == "kind"
+    assert set(union["discriminator"]["mapping"]) == {"choice", "expression", "grid", "numeric", "prose", "check"}
+    grid = defs["GridComponent"]["properties"]
+    assert grid["kind"]["const"] == "grid"
+    assert any(v.get("$ref", "").endswith("/GridSettings") for v in grid["settings"]["anyOf"])
+    assert "penalty_per_cell" in defs["GridSettings"]["properties"]
+    assert "extra_includes" in defs["GridWhen"]["properties"]
+    # the short form (kind on the part) is typed the same way, and contexts are typed too
+    assert defs["ExpressionPart"]["properties"]["kind"]["const"] == "expression"
+    assert {"variables", "densities", "functions"} <= set(defs["ContextDecl"]["properties"])
 
 
 def test_default_rubric_path_exists():

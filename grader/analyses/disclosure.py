@@ -1,6 +1,6 @@
 """AI-use disclosures, per question, as the course policy asks students to write them.
 
-The policy (IFT6135): AI tools may polish the writing, never find answers, and every use must be
+The usual course policy: AI tools may polish the writing, never find answers, and every use must be
 disclosed per question. A disclosure is a first-person (or passive) sentence naming a tool or "AI"
 with a verb of use, in English or French: "Note: I used Grammarly and ChatGPT to improve the quality
 of my writing.", "J'ai utilisé ChatGPT pour reformuler…", and a statement of no use ("No AI tools

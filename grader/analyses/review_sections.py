@@ -1,4 +1,4 @@
-"""The paper review (IFT6135 A3, Question 5): one text in four sections, each graded as its own part.
+"""A paper review question (a rubric's `review:` block): one text in four sections, each graded as its own part.
 
     document -> the review's region (the answer to the review question)
              -> sections by their headings, in any style ("Summary:", "**Strengths**",

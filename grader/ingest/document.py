@@ -64,6 +64,7 @@ class Document:
     pages: int | None = None
     # True when the reader could not get any text (a scan): parts become needs_review, never 0.
     unreadable: str | None = None
+    assignment: str | None = None  # the assignment an answer sheet says it answers
 
 
 # Runs of blanks carry no meaning, and a hostile run (a million newlines) makes every line-based

@@ -267,17 +267,28 @@ class Fill:
 MAX_SAME_LABEL = 200
 
 
-def find_grids(labels: Sequence[Label], size: int = 5) -> list[dict[str, Label]]:
+def find_grids(labels: Sequence[Label], size: int | None = None) -> list[dict[str, Label]]:
     """Groups of size*size labels laid out as a grid (row r at one height, column c at one x).
 
     Starting from each "11", the first row is followed rightwards and the first column downwards;
-    every other label must then sit where its row and column meet. A label is used once.
+    every other label must then sit where its row and column meet. A label is used once. Without
+    a size, the largest map (up to 9x9) whose labels are all on the page, and then the smaller ones:
+    a 6x6 grid is not read as the 5x5 grid in its corner.
     """
     by_text: dict[str, list[Label]] = {}
     for lab in labels:
         found = by_text.setdefault(lab.text, [])
         if len(found) < MAX_SAME_LABEL:  # a page of 10,000 "11"s must not make this quadratic
             found.append(lab)
+    if size is None:
+        grids: list[dict[str, Label]] = []
+        used_ids: set[int] = set()
+        for n in range(9, 1, -1):
+            free = [lab for lab in labels if id(lab) not in used_ids]
+            for grid in find_grids(free, n) if any(f"{n}{n}" == lab.text for lab in free) else []:
+                grids.append(grid)
+                used_ids.update(id(v) for v in grid.values())
+        return sorted(grids, key=lambda g: g["11"].index)
     first = "11"
     if any(f"{r}{c}" not in by_text for r in range(1, size + 1) for c in range(1, size + 1)):
         return []

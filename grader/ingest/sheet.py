@@ -44,5 +44,6 @@ def read_sheet(path: Path) -> Document:
         else:
             problems.append("each entry of 'students' should be a mapping with name, sid and email")
     ai_use = {str(k): str(v) for k, v in (data.get("ai_use") or {}).items()} if isinstance(data.get("ai_use"), dict) else {}
+    assignment = str(data["assignment"]).strip() if data.get("assignment") not in (None, "") else None
     return Document(source=path.name, kind="sheet", answers=answers, students=students, ai_use=ai_use,
-                    problems=problems)
+                    problems=problems, assignment=assignment)

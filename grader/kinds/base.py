@@ -9,7 +9,11 @@
     affinity(fragment, component)   how much a region looks like this answer   (segmentation)
 
 A new kind is one module in `grader/kinds/` that subclasses `Kind` and registers itself; its
-rubric settings are its own pydantic models (`Settings`, `When` for declared mistakes).
+rubric settings are its own pydantic models (`Settings`, `When` for declared mistakes). Optional:
+`check_mistake(when, settings)` validates a declared mistake against the settings at load, and
+`public_settings(settings)` gives what the students' bundle may hold (else PUBLIC_SETTINGS).
+Settings validators receive the rubric's validation context (`info.context`: its folder, its
+`contexts:`; see context_ref.py).
 """
 
 from __future__ import annotations
@@ -138,6 +142,9 @@ class Kind(ABC):
     def public_key(self, key: Any) -> Any:
         """The key as `grader key show --json` prints it."""
         return key
+
+    def check_mistake(self, when: BaseModel, settings: BaseModel) -> None:
+        """Check a declared mistake's condition against the settings (rubric load); raise ValueError."""
 
 
 REGISTRY: dict[str, Kind] = {}

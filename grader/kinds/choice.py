@@ -433,12 +433,22 @@ class ChoiceKind(Kind):
         return {"options": options, "show_key": key is not None}
 
     def self_test(self, component, key) -> list[tuple[Any, Status]]:
-        wanted = list(key["choices"])
-        others = [o for o in component.settings.options if o not in wanted]
-        cases: list[tuple[Any, Status]] = [(wanted, "correct"), ([others[0]], "incorrect"),
-                                           (["zz"], "needs_review")]
-        if not component.settings.multiple:
-            cases.append((list(component.settings.options), "incorrect"))  # everything: no credit
-        elif component.settings.policy != "all_or_nothing" and len(wanted) > 1:
+        """The key, its complement (every option decided wrongly: no credit under any policy), and
+        for partial policies an answer one decision away from the key; a declared mistake on the
+        same selection, with its credit, sets the status instead."""
+        settings: ChoiceSettings = component.settings
+        wanted = sorted(key["choices"])
+        others = [o for o in settings.options if o not in wanted]
+        cases: list[tuple[list[str], Status]] = [(wanted, "correct"), (others, "incorrect")]
+        if settings.multiple and settings.policy == "each_answer":
+            cases.append((sorted(wanted + others[:1]) if others else wanted[:-1], "partial"))
+        elif settings.multiple and settings.policy == "net_correct" and len(wanted) > 1:
             cases.append((wanted[:-1], "partial"))
-        return cases
+        out: list[tuple[Any, Status]] = []
+        for chosen, status in cases:
+            for mistake in component.mistakes:
+                credit = mistake.credit
+                if credit is not None and set(component.when(mistake).selected) == set(chosen) and chosen != wanted:
+                    status = "correct" if credit >= 1 else ("partial" if credit > 0 else "incorrect")
+            out.append((chosen, status))
+        return out + [(["zz"], "needs_review")]

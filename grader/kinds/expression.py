@@ -1,14 +1,16 @@
-r"""Expression answers (4.6a the JSD, 4.6b D* and f1): LaTeX read into a tree, judged numerically.
+r"""Expression answers: LaTeX read into a tree, judged numerically on the test cases of a context.
 
 extract: in an answer sheet the value is the LaTeX itself; in a text, every equation is found
     (grader.mathexpr.equations) and the answer is the other side of the last equation whose side
-    is the component's target (`JSD(p_0,p_1) = ... = <answer>`, or `<answer> = f_1(x)`). Answers
-    that read, use only known names and only the allowed ones are preferred.
-grade: the answer and the key are evaluated on known pairs of distributions (and at points, for a
-    function of x); equal values are full credit, a declared mistake (`when: {expression: ...}`)
-    earns its credit and message, and otherwise the feedback says how the answer relates to the
-    key when it can (off by a constant, a sign, a factor). An answer the evaluator cannot
-    read goes to a TA with the reason, never to a silent 0.
+    is the component's target (`A = ... = <answer>`, or `<answer> = f_1(x)`); values given one by
+    one (`\lambda_1 = ..., \lambda_2 = ...`) make a set. Answers that read, use only declared names
+    and only the allowed ones are preferred.
+grade: the answer and the key are evaluated on the test cases of the context the rubric declares
+    (settings in expression_settings.py); equal values are full credit, a declared mistake
+    (`when: {expression: ...}`) earns its credit and message, and otherwise the feedback says how
+    the answer relates to the key when it can (off by a constant, a sign, a factor, some of a set's
+    values, another shape). An answer the evaluator cannot read goes to a TA with the reason,
+    never to a silent 0.
 """
 
 from __future__ import annotations
@@ -16,93 +18,33 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+import numpy as np
 
-from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status, StrictModel, register
-from grader.mathexpr import equivalence, evaluate
+from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status, register
+from grader.kinds.expression_settings import (ExpressionSettings, ExpressionWhen, check_key, head,
+                                              parse_checked)
+from grader.mathexpr import equivalence
 from grader.mathexpr import tree as t
 from grader.mathexpr.equations import MAX_EQUATIONS, find_equations, split_math
+from grader.mathexpr.evaluate import cases, symbols_used
 from grader.mathexpr.parser import parse
-from grader.mathexpr.printer import to_plain
+from grader.mathexpr.printer import to_latex, to_plain
 from grader.mathexpr.tree import ParseError
 
 MAX_EARLIER = 3
 MAX_TARGET_CHARS = 120
 EARLIER = "earlier line: "
-Symbol = Literal["D", "p0", "p1", "mu", "KL", "JSD"]
-_WORDS = {"D": "D*(x)", "p0": "f0(x) (p0)", "p1": "f1(x) (p1)", "mu": "the mixture μ", "KL": "KL", "JSD": "JSD"}
 
 
-def _head(node: t.Node) -> str | None:
-    """What quantity a side names: "JSD", "D", "p1", ... (None for anything else)."""
-    if isinstance(node, t.Divergence):
-        return node.name
-    if isinstance(node, t.Apply):
-        # D^*(x) names D*, but D^*(f_0 + f_1) is a product (D* times f0 + f1): not a name
-        arg = node.args[0] if len(node.args) == 1 else None
-        if not (isinstance(arg, t.Sym) and arg.sub is None and not arg.star and len(arg.base) == 1):
-            return None
-        node = node.head
-    if isinstance(node, t.Sym):
-        return evaluate.meaning(node)
-    return None
-
-
-def _parse_checked(latex: str, what: str) -> t.Node:
-    try:
-        return parse(latex)
-    except ParseError as exc:
-        raise ValueError(f"{what} {latex!r} does not parse: {exc}") from None
-
-
-class ExpressionSettings(StrictModel):
-    # The quantity the answer gives, in LaTeX ('\mathrm{JSD}(p_0, p_1)', 'D^*(x)', 'f_1(x)'): the
-    # answer is the other side of an equation that has it as a side.
-    target: str
-    symbols: tuple[Symbol, ...] = Field(min_length=1)  # what the answer may be written with
-    pointwise: bool = False  # a function of x (compared at points), not a number per distribution pair
-    name: str | None = None  # how feedback names the quantity; default: the target as plain text
-    rtol: float = Field(1e-6, gt=0, le=1e-2)
-    atol: float = Field(1e-9, ge=0, le=1e-3)
-    generic_credit: float = Field(0.0, ge=0, le=1)  # credit when only a generic relation is found
-    time_limit: float = Field(1.0, gt=0, le=30)  # seconds to read one answer, and again to check it
-
-    @field_validator("target")
-    @classmethod
-    def _target_reads(cls, value: str) -> str:
-        if _head(_parse_checked(value, "target")) is None:
-            raise ValueError(f"target {value!r} must name a quantity such as JSD(p_0,p_1), D^*(x) or f_1(x)")
-        return value
-
-    @property
-    def head(self) -> str:
-        return _head(parse(self.target)) or ""
-
-    @property
-    def shown_name(self) -> str:
-        return self.name or to_plain(parse(self.target))
-
-
-class ExpressionWhen(StrictModel):
-    expression: str | list[str]  # the answer equals this LaTeX form (or any of these forms)
-    label: str | None = None  # a short name ("missing + log 2"), to point at an earlier line with it
-
-    @model_validator(mode="after")
-    def _forms_read(self) -> ExpressionWhen:
-        for form in self.forms:
-            _parse_checked(form, "mistake form")
-        return self
-
-    @property
-    def forms(self) -> tuple[str, ...]:
-        return (self.expression,) if isinstance(self.expression, str) else tuple(self.expression)
+def _parse(latex: str, settings: ExpressionSettings) -> t.Node:
+    return parse(latex, settings.ctx.lexicon)
 
 
 def _problem(node: t.Node, settings: ExpressionSettings) -> str | None:
     """Why the tree cannot be evaluated (an unknown name, x outside an expectation...), or None."""
-    return equivalence.problem(node, settings.pointwise, settings.time_limit)
+    return equivalence.problem(node, settings.ctx, settings.pointwise, settings.time_limit)
 
 
 def _value(latex: str, node: t.Node, how: str, confidence: float) -> Extracted:
@@ -130,12 +72,18 @@ class ExpressionKind(Kind):
         latex = key.get("expression") if isinstance(key, dict) else key
         if not isinstance(latex, str) or not latex.strip():
             raise ValueError("an expression key is a LaTeX string")
-        node = _parse_checked(latex, "key")
-        equivalence.key_values(node, settings.pointwise)  # raises EvalError (a ValueError) with the reason
-        unknown = evaluate.symbols_used(node) - set(settings.symbols)
-        if unknown:
-            raise ValueError(f"the key uses {sorted(unknown)}, which 'symbols' does not allow")
+        check_key(latex, settings)
         return {"expression": latex.strip()}
+
+    def check_mistake(self, when: ExpressionWhen, settings: ExpressionSettings) -> None:
+        for form in when.forms:
+            node = parse_checked(form, "mistake form", settings.ctx)
+            values = equivalence.cached_values(node, settings.ctx, settings.pointwise)
+            if isinstance(values, ValueError):
+                raise ValueError(f"mistake form {form!r} cannot be evaluated: {values}")
+
+    def public_settings(self, settings: ExpressionSettings) -> dict:
+        return settings.public()
 
     def public_key(self, key: Any) -> Any:
         return {"expression": key["expression"]}
@@ -148,6 +96,8 @@ class ExpressionKind(Kind):
             raw = fragment.structured
             if isinstance(raw, dict):
                 raw = raw.get("expression")
+            if isinstance(raw, (list, int, float)) and not isinstance(raw, bool):
+                raw = _sheet_latex(raw)
             if not isinstance(raw, str) or not raw.strip():
                 return Extracted(None, "answer sheet", 0.0, problem="expected a LaTeX expression (a string)")
             found = _from_sheet(raw, settings)
@@ -159,17 +109,19 @@ class ExpressionKind(Kind):
 
     def grade(self, answer: Extracted, key: dict, component) -> Outcome:
         settings: ExpressionSettings = component.settings
-        node = parse(answer.value["expression"])
+        ctx = settings.ctx
+        node = _parse(answer.value["expression"], settings)
         name = settings.shown_name
         extra = {"plain": to_plain(node)}
-        disallowed = evaluate.symbols_used(node) - set(settings.symbols)
+        allowed = settings.allowed()
+        disallowed = symbols_used(node, ctx) - allowed if allowed is not None else set()
         if disallowed:
-            allowed = ", ".join(_WORDS[s] for s in settings.symbols)
-            used = ", ".join(_WORDS[s] for s in sorted(disallowed))
-            return self._finish(answer, 0.0, f"{name} is to be expressed with {allowed}; your expression uses "
+            words = ", ".join(ctx.words(s) for s in settings.symbols)
+            used = ", ".join(ctx.words(s) for s in sorted(disallowed))
+            return self._finish(answer, 0.0, f"{name} is to be expressed with {words}; your expression uses "
                                 f"{used}.", ("uses-" + "-".join(sorted(disallowed)),), extra)
-        mistakes = tuple(tuple(parse(form) for form in component.when(m).forms) for m in component.mistakes)
-        verdict = equivalence.check(node, parse(key["expression"]), mistakes, settings.pointwise,
+        mistakes = _mistake_trees(component)
+        verdict = equivalence.check(node, _parse(key["expression"], settings), mistakes, ctx, settings.pointwise,
                                     settings.rtol, settings.atol, settings.time_limit)
         extra["verdict"] = verdict.kind
         extra["sample"] = list(verdict.sample)
@@ -182,8 +134,7 @@ class ExpressionKind(Kind):
             mistake = component.mistakes[verdict.mistake]
             message = mistake.message + self._earlier(answer, key, component, mistakes, verdict.mistake)
             return self._finish(answer, mistake.credit or 0.0, message, (mistake.id,), extra)
-        message = _generic_message(verdict, name, settings.pointwise) + \
-            self._earlier(answer, key, component, mistakes, None)
+        message = _generic_message(verdict, name) + self._earlier(answer, key, component, mistakes, None)
         credit = settings.generic_credit if verdict.kind in ("constant", "sign", "factor", "one_minus") else 0.0
         return self._finish(answer, credit, message, (verdict.kind,), extra)
 
@@ -194,11 +145,11 @@ class ExpressionKind(Kind):
             if not item.startswith(EARLIER):
                 continue
             try:
-                node = parse(item[len(EARLIER):])
+                node = _parse(item[len(EARLIER):], settings)
             except ParseError:
                 continue
-            verdict = equivalence.check(node, parse(key["expression"]), mistakes, settings.pointwise,
-                                        settings.rtol, settings.atol, settings.time_limit)
+            verdict = equivalence.check(node, _parse(key["expression"], settings), mistakes, settings.ctx,
+                                        settings.pointwise, settings.rtol, settings.atol, settings.time_limit)
             if verdict.kind == "mistake" and verdict.mistake != final:
                 label = component.when(component.mistakes[verdict.mistake]).label
                 if label:
@@ -232,7 +183,7 @@ class ExpressionKind(Kind):
         key_plain = None
         if key:
             try:
-                key_plain = to_plain(parse(key["expression"]))
+                key_plain = to_plain(_parse(key["expression"], component.settings))
             except ParseError:  # prepare() parsed it: cannot happen, but a page must still render
                 key_plain = key["expression"]
         return {"latex": value.get("expression"), "plain": value.get("plain"),
@@ -243,20 +194,39 @@ class ExpressionKind(Kind):
     def self_test(self, component, key) -> list[tuple[Any, Status]]:
         settings: ExpressionSettings = component.settings
         expression = key["expression"]
-        generic: Status = "partial" if settings.generic_credit > 0 else "incorrect"
-        cases: list[tuple[Any, Status]] = [
+        values = equivalence.key_values(_parse(expression, settings), settings.ctx, settings.pointwise)
+        real_number = not isinstance(values, tuple) and values.ndim == 1 and not np.iscomplexobj(values)
+        generic: Status = "partial" if settings.generic_credit > 0 and real_number else "incorrect"
+        cases_: list[tuple[Any, Status]] = [
             (expression, "correct"),
             (f"{settings.target} = {expression}", "correct"),
-            (f"\\left({expression}\\right) + 7", generic),  # off by a constant that names no mistake
+            (_shifted(expression, values), generic),  # off by a constant that names no mistake
             ("\\frac{1}{", "needs_review"),
-            ("q(x)", "needs_review"),  # a name the evaluator does not know
+            (f"{settings.ctx.undeclared_name()}(x)", "needs_review"),  # a name the context does not declare
             ("\\sum_i x_i", "needs_review"),  # a construct the grammar does not read
         ]
         for mistake in component.mistakes:
             credit = mistake.credit or 0.0
             status: Status = "correct" if credit >= 1 else ("partial" if credit > 0 else "incorrect")
-            cases += [(form, status) for form in component.when(mistake).forms]
-        return cases
+            cases_ += [(form, status) for form in component.when(mistake).forms]
+        return cases_
+
+
+def _shifted(expression: str, values) -> str:
+    """The key plus 7 in every entry: a wrong answer of the key's own shape."""
+    if isinstance(values, tuple) or values.ndim == 1:
+        return f"\\left({expression}\\right) + 7"
+    shape = values.shape[1:]
+    if 1 in shape:
+        sevens = t.tuple_([t.num(7)] * max(shape)) if max(shape) > 1 else t.num(7)
+    else:
+        sevens = t.matrix([[t.num(7)] * shape[1]] * shape[0])
+    return f"\\left({expression}\\right) + {to_latex(sevens)}"
+
+
+def _mistake_trees(component) -> tuple[tuple[t.Node, ...], ...]:
+    settings: ExpressionSettings = component.settings
+    return tuple(tuple(_parse(form, settings) for form in component.when(m).forms) for m in component.mistakes)
 
 
 _VERDICT_WORDS = {
@@ -267,6 +237,8 @@ _VERDICT_WORDS = {
     "affine": "a multiple of the expected expression plus a constant",
     "one_minus": "1 minus the expected expression",
     "reciprocal": "the reciprocal of the expected expression",
+    "some_values": "some of the expected values, not all",
+    "shape": "a value of another shape than the expected one",
     "different": "not equal to the expected expression",
     "undefined": "undefined on some test cases",
     "error": "could not be evaluated",
@@ -283,16 +255,13 @@ def _check_words(outcome: Outcome, component) -> str | None:
         words = f"a known mistake ({outcome.notes[0]})"
     else:
         words = _VERDICT_WORDS.get(kind, kind)
-    cases = f"{len(evaluate.PAIRS)} pairs of distributions"
-    if component.settings.pointwise:
-        cases += f", {evaluate.POINTS_PER_PAIR} points each"
+    settings: ExpressionSettings = component.settings
+    count = cases(settings.ctx, settings.pointwise).n
     sample = outcome.extra.get("sample") or ()
-    if len(sample) == 2:
-        words += f"; with {evaluate.describe_pair(0)}: yours {sample[0]:.6g}, expected {sample[1]:.6g}"
-    elif len(sample) == 3:
-        words += (f"; at x = {sample[0]:.3g} with {evaluate.describe_pair(0)}: yours {sample[1]:.6g}, "
-                  f"expected {sample[2]:.6g}")
-    return f"{words} (evaluated on {cases})."
+    if len(sample) == 3:
+        words += f"; with {sample[0]}: yours {sample[1]}, expected {sample[2]}" if sample[0] else \
+            f"; yours {sample[1]}, expected {sample[2]}"
+    return f"{words} (evaluated on {count} test case{'s' if count > 1 else ''})."
 
 
 # ------------------------------------------------------------------ locating the answer
@@ -301,7 +270,7 @@ def _check_words(outcome: Outcome, component) -> str | None:
 
 def _read(latex: str, how: str, confidence: float, settings: ExpressionSettings) -> Extracted:
     try:
-        node = parse(latex)
+        node = _parse(latex, settings)
     except ParseError as exc:
         return Extracted({"expression": latex}, how, 0.0, problem=f"the expression could not be read: {exc}")
     problem = _problem(node, settings)
@@ -325,11 +294,28 @@ def _from_sheet(raw: str, settings: ExpressionSettings) -> Extracted:
     return _read(sides[-1], "answer sheet, the last side of an equation", 0.8, settings)
 
 
+def _sheet_latex(value) -> str | None:
+    """A matrix or a tuple given as YAML lists ([[1, '-\\alpha'], ['\\alpha', 1]]), as LaTeX."""
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list) or not value or len(value) > 400:
+        return None
+    if all(isinstance(row, list) for row in value):
+        rows = [[_sheet_latex(v) for v in row] for row in value]
+        if any(v is None for row in rows for v in row):
+            return None
+        return "\\begin{pmatrix}" + " \\\\ ".join(" & ".join(row) for row in rows) + "\\end{pmatrix}"
+    items = [_sheet_latex(v) for v in value]
+    return None if None in items else "(" + ", ".join(items) + ")"
+
+
 def _names_target(side: str, settings: ExpressionSettings) -> bool:
     if len(side) > MAX_TARGET_CHARS:  # a quantity's name is short: no need to parse long sides
         return False
     try:
-        return _head(parse(side)) == settings.head
+        return head(_parse(side, settings), settings.ctx) == settings.head
     except ParseError:
         return False
 
@@ -361,6 +347,9 @@ def _from_text(text: str, settings: ExpressionSettings) -> Extracted:
             confidence = 0.7
         candidates.append((_rank(answer, settings), order, answer, how, confidence))
     if not candidates:
+        one_by_one = _values_one_by_one(equations, settings)
+        if one_by_one is not None:
+            return one_by_one
         bare = [eq for eq in equations if len(eq.sides) == 1 and eq.where == "display math"]
         if bare:
             return _read(bare[-1].sides[0], "the last displayed formula (no equation names "
@@ -381,15 +370,42 @@ def _from_text(text: str, settings: ExpressionSettings) -> Extracted:
     return read
 
 
+def _values_one_by_one(equations, settings: ExpressionSettings) -> Extracted | None:
+    """λ_1 = 1 + iα, λ_2 = 1 − iα: the target's values given one by one, read as their set."""
+    try:
+        target = _parse(settings.target, settings)
+    except ParseError:
+        return None
+    if not isinstance(target, t.Sym) or target.sub is not None:
+        return None
+    found: dict[str, str] = {}
+    for eq in equations:
+        if len(eq.sides) < 2 or len(eq.sides[0]) > MAX_TARGET_CHARS:
+            continue
+        try:
+            side = _parse(eq.sides[0], settings)
+        except ParseError:
+            continue
+        if isinstance(side, t.Sym) and side.sub is not None and (side.base, side.star, side.accent) == \
+                (target.base, target.star, target.accent):
+            found[side.sub] = eq.sides[-1]  # the last value given for each one wins
+    if len(found) < 2:
+        return None
+    latex = "\\{" + ", ".join(found[k] for k in sorted(found)) + "\\}"
+    names = ", ".join(to_plain(t.sym(target.base, k, target.star, target.accent)) for k in sorted(found))
+    return _read(latex, f"the values {names}, given one by one", 0.85, settings)
+
+
 def _rank(latex: str, settings: ExpressionSettings) -> int:
     """2: reads, evaluates and uses only allowed names; 1: reads; 0: does not read."""
     try:
-        node = parse(latex)
+        node = _parse(latex, settings)
     except ParseError:
         return 0
     if _problem(node, settings):
         return 1
-    return 2 if evaluate.symbols_used(node) <= set(settings.symbols) else 1
+    allowed = settings.allowed()
+    return 2 if allowed is None or symbols_used(node, settings.ctx) <= allowed else 1
 
 
 def _short(latex: str) -> str:
@@ -397,7 +413,7 @@ def _short(latex: str) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
-def _generic_message(verdict: equivalence.Verdict, name: str, pointwise: bool) -> str:
+def _generic_message(verdict: equivalence.Verdict, name: str) -> str:
     name_of = equivalence.name_of
     if verdict.kind == "constant":
         b = verdict.b or 0.0
@@ -419,11 +435,12 @@ def _generic_message(verdict: equivalence.Verdict, name: str, pointwise: bool) -
         return f"Your expression is 1/{name}, the reciprocal of what is asked."
     if verdict.kind == "undefined":
         return f"Your expression is not {name}: {verdict.detail}."
+    if verdict.kind == "some_values":
+        return f"Your answer gives only some of the values of {name}: {verdict.detail}."
+    if verdict.kind == "shape":
+        return f"Your answer is not {name}: it is {verdict.detail}."
     sample = verdict.sample
-    if pointwise and len(sample) == 3:
-        return (f"Your expression is not {name}: at x = {sample[0]:.3g}, with {evaluate.describe_pair(0)}, "
-                f"it gives {sample[1]:.4g} where {name} = {sample[2]:.4g}.")
-    if len(sample) == 2:
-        return (f"Your expression is not {name}: with {evaluate.describe_pair(0)} it gives {sample[0]:.4g}, "
-                f"where {name} = {sample[1]:.4g}.")
+    if len(sample) == 3:
+        where = f"with {sample[0]} " if sample[0] else ""
+        return f"Your expression is not {name}: {where}it gives {sample[1]} where {name} = {sample[2]}."
     return f"Your expression is not {name}."

@@ -1,4 +1,5 @@
-"""Grid answers: a set of highlighted cells of an n x n map, labelled "rc" (row, column, 1-based).
+"""Grid answers: a set of highlighted cells of an n x n map, labelled "rc" (row, column, 1-based;
+row 1 at the top, or at the bottom with `origin: bottom-left` for maps numbered bottom-up).
 
 Per-cell policy by default: each missing or extra cell costs `penalty_per_cell` points, floor 0.
 Declared mistakes (e.g. the blind spot) add their message when their condition holds.
@@ -19,6 +20,14 @@ class GridSettings(StrictModel):
     size: int = Field(5, ge=2, le=9)
     policy: Literal["per_cell", "all_or_nothing"] = "per_cell"
     penalty_per_cell: float = Field(1.0, gt=0)
+    # Where row 1 is: a matrix written top to bottom (in a sheet, or as marks in a text) and the
+    # pictures in the feedback follow the question's numbering.
+    origin: Literal["top-left", "bottom-left"] = "top-left"
+
+
+def _row(index_from_top: int, size: int, origin: str) -> int:
+    """The row number (1-based) of the index_from_top-th row of a picture (0-based)."""
+    return size - index_from_top if origin == "bottom-left" else index_from_top + 1
 
 
 class GridWhen(StrictModel):
@@ -31,7 +40,7 @@ def labels(size: int) -> list[str]:
     return [f"{r}{c}" for r in range(1, size + 1) for c in range(1, size + 1)]
 
 
-def _cells_from_value(value: Any, size: int) -> frozenset[str] | str:
+def _cells_from_value(value: Any, size: int, origin: str = "top-left") -> frozenset[str] | str:
     """Normalise a structured answer to a set of labels, or return what is wrong with it."""
     if isinstance(value, dict):
         if "cells" not in value:
@@ -46,7 +55,7 @@ def _cells_from_value(value: Any, size: int) -> frozenset[str] | str:
     if value and all(isinstance(row, (list, tuple)) for row in value):  # a 0/1 matrix
         if len(value) != size or any(len(row) != size for row in value):
             return f"a grid matrix must be {size}x{size}"
-        return frozenset(f"{r + 1}{c + 1}" for r, row in enumerate(value) for c, v in enumerate(row)
+        return frozenset(f"{_row(r, size, origin)}{c + 1}" for r, row in enumerate(value) for c, v in enumerate(row)
                          if v in (1, True, "1", "x", "X"))
     valid = set(labels(size))
     cells = {str(item).strip() for item in value}
@@ -58,12 +67,12 @@ def _cells_from_value(value: Any, size: int) -> frozenset[str] | str:
 
 # Marks students use in plain text or Markdown to highlight a cell label.
 _MARKED = re.compile(r"(\*\*|__|==|\[|\(|<mark>|\*)\s*([1-9][1-9])\s*(\*\*|__|==|\]|\)|</mark>|\*)")
-_LABEL = re.compile(r"(?<![\d.])([1-9][1-9])(?![\d.])")
+_LABEL = re.compile(r"(?<![\d.])([1-9][1-9])(?!\d|\.\d)")  # "43." ends a sentence; "43.5" is a number
 _MATRIX_ROW = re.compile(r"^[\s|]*((?:[01xX.#■□-][\s|,]+){4,8}[01xX.#■□-])[\s|]*$", re.M)
 _LIST_CUE = re.compile(r"(receptive field|cells?|highlight|pixels?|\{)", re.I)
 
 
-def _read_text_grid(text: str, size: int) -> Extracted | None:
+def _read_text_grid(text: str, size: int, origin: str = "top-left") -> Extracted | None:
     all_labels = labels(size)
     # 1. a matrix of marks, one row per line
     rows = _MATRIX_ROW.findall(text)
@@ -71,7 +80,7 @@ def _read_text_grid(text: str, size: int) -> Extracted | None:
         rows = rows[-size:]
         tokens = [re.findall(r"[01xX.#■□-]", row) for row in rows]
         if all(len(t) == size for t in tokens):
-            cells = frozenset(f"{r + 1}{c + 1}" for r, row in enumerate(tokens) for c, v in enumerate(row)
+            cells = frozenset(f"{_row(r, size, origin)}{c + 1}" for r, row in enumerate(tokens) for c, v in enumerate(row)
                               if v in "1xX#■")
             return Extracted({"cells": sorted(cells)}, "a matrix of marks in the text", 0.85)
     found = _LABEL.findall(text)
@@ -133,15 +142,15 @@ class GridKind(Kind):
 </div>"""
 
     def prepare(self, key: Any, settings: GridSettings) -> dict:
-        cells = _cells_from_value(key, settings.size)
+        cells = _cells_from_value(key, settings.size, settings.origin)
         if isinstance(cells, str):
             raise ValueError(f"grid key: {cells}")
         return {"cells": sorted(cells)}
 
     def extract(self, fragment: Fragment, component) -> Extracted:
-        size = component.settings.size
+        size, origin = component.settings.size, component.settings.origin
         if fragment.structured is not None:
-            cells = _cells_from_value(fragment.structured, size)
+            cells = _cells_from_value(fragment.structured, size, origin)
             if isinstance(cells, str):
                 return Extracted(None, "answer sheet", 0.0, problem=cells)
             return Extracted({"cells": sorted(cells)}, "answer sheet", 1.0)
@@ -160,7 +169,7 @@ class GridKind(Kind):
             how = best.method + (f" (page {best.page})" if best.page else "")
             note = (best.note,) if best.note else ()
             return Extracted({"cells": sorted(best.cells)}, how, best.confidence, evidence=note)
-        found = _read_text_grid(fragment.text, size)
+        found = _read_text_grid(fragment.text, size, origin)
         if found is None:
             return Extracted(None, "text", 0.0, problem="no grid or list of cells was found")
         return found
@@ -211,17 +220,19 @@ class GridKind(Kind):
     def describe(self, answer: Extracted) -> str:
         if not answer.readable:
             return f"not read: {answer.problem}"
-        return text_grid(set(answer.value["cells"]), 5)
+        cells = set(answer.value["cells"])
+        size = max([5, *(int(c[0]) for c in cells), *(int(c[1]) for c in cells)])
+        return text_grid(cells, size)
 
     def render_context(self, answer, key, outcome, component) -> dict:
-        size = component.settings.size
+        size, origin = component.settings.size, component.settings.origin
         given = set(answer.value["cells"]) if answer and answer.readable else None
         wanted = set(key["cells"]) if key else None
         grids = []
         if given is not None:
-            grids.append({"caption": "Your grid (as read)", "rows": _rows(size, given, wanted)})
+            grids.append({"caption": "Your grid (as read)", "rows": _rows(size, given, wanted, origin=origin)})
         if wanted is not None:
-            grids.append({"caption": "Key", "rows": _rows(size, wanted, None, is_key=True)})
+            grids.append({"caption": "Key", "rows": _rows(size, wanted, None, is_key=True, origin=origin)})
         return {"grids": grids}
 
     def self_test(self, component, key) -> list[tuple[Any, Status]]:
@@ -239,9 +250,10 @@ class GridKind(Kind):
         return {"cells": list(key["cells"])}
 
 
-def _rows(size: int, shown: set[str], compare: set[str] | None, is_key: bool = False) -> list[list[dict]]:
+def _rows(size: int, shown: set[str], compare: set[str] | None, is_key: bool = False,
+          origin: str = "top-left") -> list[list[dict]]:
     rows = []
-    for r in range(1, size + 1):
+    for r in (_row(i, size, origin) for i in range(size)):
         row = []
         for c in range(1, size + 1):
             label = f"{r}{c}"

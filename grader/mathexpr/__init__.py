@@ -3,16 +3,18 @@
     normalise.py    one spelling for the many ways students write the same LaTeX
     latex.lark      the grammar (lark, LALR)        parser.py    text -> tree (ParseError only)
     tree.py         the tree's nodes                printer.py   tree -> LaTeX / plain text
+    context.py      what names mean: the variables, densities and functions a rubric declares
     equations.py    the equations of an answer's text, split into sides
-    evaluate.py     numbers for a tree on known pairs of distributions (numpy quadrature)
+    evaluate.py     numbers for a tree on the test cases of a context (numpy)
     equivalence.py  answer vs key and declared mistakes -> a cached Verdict
 
 Student text is never given to eval, sympify or sympy's parse_latex.
 """
 
+from grader.mathexpr.context import EMPTY, Context, ContextDecl, compile_context  # noqa: F401
 from grader.mathexpr.equations import Equation, find_equations, split_math  # noqa: F401
 from grader.mathexpr.equivalence import Verdict, check, name_of  # noqa: F401
-from grader.mathexpr.evaluate import EvalError, symbols_used  # noqa: F401
+from grader.mathexpr.evaluate import EvalError, evaluate, symbols_used  # noqa: F401
 from grader.mathexpr.parser import parse  # noqa: F401
 from grader.mathexpr.printer import to_latex, to_plain  # noqa: F401
 from grader.mathexpr.tree import ParseError  # noqa: F401

@@ -1,7 +1,7 @@
 r"""Find the equations in an answer's text and split them into sides, without parsing them.
 
 Math comes delimited ($$..$$, \[..\], equation/align environments, $..$, \(..\)) in LaTeX sources
-and in Markdown; in text extracted from a PDF it may come as bare lines ("JSD(p0, p1) = ...").
+and in Markdown; in text extracted from a PDF it may come as bare lines ("KL(p0, p1) = ...").
 Inside one piece of math, rows (\\ in align) are split, `&` dropped, and a row that starts with a
 relation continues the equation above it (`&= ...`), one that starts with + or − continues its
 last side. Each equation is split at its top-level relations (=, \approx, :=, ...); text, \quad,
@@ -35,7 +35,8 @@ _BREAKS = {"<", ">", "\\le", "\\leq", "\\ge", "\\geq", "\\neq", "\\ne", "\\propt
 _OPEN = {"(", "[", "{", "\\{", "\\lbrace"}
 _CLOSE = {")", "]", "}", "\\}", "\\rbrace"}
 _WORD_FONTS = {"\\text", "\\mbox", "\\textrm", "\\textnormal", "\\mathrm", "\\operatorname"}
-_PROSE_PREFIX = re.compile(r"^(?:(?!(?:JSD|JS|KL|log|ln|exp)\b)[A-Za-z]{2,}[\s,:;]+)+")
+# Words before a formula on a line of text are prose, except upright names: acronyms (KL, ELBO) and functions
+_PROSE_PREFIX = re.compile(r"^(?:(?!(?:[A-Z]{2,6}|log|ln|exp)\b)[A-Za-z]{2,}[\s,:;]+)+")
 _FORMULA_LINE = re.compile(r"^[^\n=]{1,80}(?<![<>!])=(?!=)[^\n]{2,}$", re.M)
 
 
@@ -46,10 +47,29 @@ class Equation:
     where: str  # "display math", "inline math", "a line of text"
 
 
+_MATRIX_ENV = re.compile(r"\\begin\{([pbvBV]?matrix\*?|smallmatrix)\}.*?\\end\{\1\}"
+                         r"|(?:\\left\s*[(\[]|[(\[])\s*\\begin\{array\}.*?\\end\{array\}", re.S)
+_HIDDEN = {"\\\\": "\x00", "&": "\x01", "\\begin{array}": "\x02", "\\end{array}": "\x03"}
+
+
+def _hide(matrix: re.Match) -> str:
+    text = matrix.group(0)
+    for visible, hidden in _HIDDEN.items():
+        text = text.replace(visible, hidden)
+    return text
+
+
 def _split_rows(body: str) -> list[str]:
+    body = _MATRIX_ENV.sub(_hide, body)  # a matrix's rows and cells are its own: hidden, then given back
     body = _DROP.sub(" ", _INNER_ENV.sub(" ", body))
     rows = [row.replace("&", " ") for row in re.split(r"\\\\(?:\[[^\]]*\])?", body)]
-    return [_LEADING_SPACE.sub("", row) for row in rows]
+    out = []
+    for row in rows:
+        row = _LEADING_SPACE.sub("", row)
+        for visible, hidden in _HIDDEN.items():
+            row = row.replace(hidden, visible)
+        out.append(row)
+    return out
 
 
 def _chains(row: str) -> list[list[str]]:
@@ -102,7 +122,7 @@ def _is_words(tokens: list[str], i: int) -> bool:
         content += tokens[k]
         k += 1
     word = content.strip()
-    return not re.fullmatch(r"JSD|JS|KL|E|d|D|e|log|ln|exp", word)
+    return not re.fullmatch(r"[A-Z]{2,6}|[A-Za-z]|log|ln|exp|det|tr", word)
 
 
 def _skip_group(tokens: list[str], j: int) -> int:

@@ -1,335 +1,177 @@
-"""Numbers for an expression tree on known pairs of 1-D distributions (numpy, deterministic).
+"""Numbers for an expression tree on the test cases of a context (numpy, deterministic).
 
-What the names mean (the vocabulary of questions about two densities and a discriminator):
+Every value is an array over the test cases (axis 0), then over the points of the variable an
+expectation, an integral or a sum binds (axis 1, length 1 outside them), then its own shape (none
+for a number, (n, 1) for a vector, (n, m) for a matrix). A set (1 ± iα, {a, b}) is a SetValue of
+such arrays. What the names mean comes from the context (context.py); the built-in ones are e, π,
+the imaginary unit when the context declares it, KL(p ‖ q) between densities and 𝒩(m, v).
 
-    p_0, f_0, P_0      the density p0            p_1, f_1, P_1      the density p1
-    \\mu, m, M, p_m     the mixture (p0 + p1)/2   D, D^*, D(x), D_G  the optimal discriminator p1/(p0+p1)
-    x (or the letter an expectation or integral binds)               e, \\pi     the constants
-    \\mathbb{E}_{x \\sim q}[g]  = sum of q(x) g(x) dx on a grid      \\int g dx   = sum of g(x) dx
-    KL(a \\| b), JSD(a, b) of two densities, by the same quadrature; a bare JSD means JSD(p0, p1).
+    E_{x ~ q}[g]   = Σ q(x) g(x) w(x) on the case's grid (or Gauss-Hermite nodes when q is 𝒩(m, v))
+    ∫ g dx         = Σ g(x) w(x) on the grid; ∫_a^b g dx by Gauss-Legendre on [a, b]
+    Σ_{j=a}^{b} g  = the terms added one by one (a and b whole numbers, at most MAX_TERMS terms)
 
-Each pair is discretised on its own fixed grid, where both densities are normalised to sum to
-one: inside that discrete world every identity between the forms of the JSD holds to rounding
-error (E[c] = c, D* + (1 - D*) = 1), so the tolerance can be tight. The grid stops where
-log(p0/p1) would exceed 18 in size, which keeps 1 - D* well away from rounding to zero.
-
-Pointwise answers (D*(x), f1(x)) are evaluated at fixed, irregularly spread points with the
-exact densities. Anything outside this vocabulary raises EvalError with the reason.
+The test cases and their grids are in cases.py, the arithmetic of values of every shape in
+arith.py. Anything outside the context raises EvalError with the reason.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
 from grader.mathexpr import tree as t
+from grader.mathexpr.arith import (SetValue, Value, add, call, combine, expand, lift, lift_all, matrix, mul,
+                                   norm, power, scalar)
+from grader.mathexpr.cases import Cases, Domain, EvalError, cases, show_value  # noqa: F401 (re-exported)
+from grader.mathexpr.context import EMPTY, Context
 from grader.mathexpr.printer import to_plain
 
-GRID_POINTS = 2001
-POINTS_PER_PAIR = 12
-MAX_LOG_RATIO = 18.0
-
-
-class EvalError(ValueError):
-    """The expression uses something the evaluator does not know; the message says what."""
+LEGENDRE_NODES = 64
+HERMITE_NODES = 48
+MAX_TERMS = 1000
+MAX_EXPANSIONS = 20
 
 
 class TimeLimit(Exception):
     """The check ran out of its time budget."""
 
 
-@dataclass(frozen=True)
-class Density:
-    family: str  # "normal" or "laplace"
-    loc: float
-    scale: float
-
-    def logpdf(self, x: np.ndarray) -> np.ndarray:
-        if self.family == "normal":
-            return -0.5 * (math.log(2 * math.pi) + 2 * math.log(self.scale) + ((x - self.loc) / self.scale) ** 2)
-        return -math.log(2 * self.scale) - np.abs(x - self.loc) / self.scale
-
-    def __str__(self) -> str:
-        name = "N" if self.family == "normal" else "Laplace"
-        scale = f"{self.scale:g}²" if self.family == "normal" else f"{self.scale:g}"
-        return f"{name}({self.loc:g}, {scale})"
-
-
-# Different means and spreads, and a heavier-tailed family, so that no wrong answer agrees with
-# the key on all of them by a symmetry of one pair (equal variances make E_p0[log D] = E_p1[log(1-D)]).
-PAIRS: tuple[tuple[Density, Density], ...] = (
-    (Density("normal", 0.0, 1.0), Density("normal", 1.5, 1.0)),
-    (Density("normal", 0.0, 1.0), Density("normal", 1.0, 2.0)),
-    (Density("normal", -1.0, 0.7), Density("normal", 0.5, 1.3)),
-    (Density("laplace", 0.0, 1.0), Density("laplace", 0.8, 0.6)),
-    (Density("normal", 0.3, 1.0), Density("laplace", -0.2, 1.2)),
-)
-
-
-@dataclass(frozen=True)
-class Domain:
-    """Points x with the two densities there; `weights` (quadrature) only on a grid."""
-
-    name: str
-    x: np.ndarray  # (pairs, n)
-    p0: np.ndarray
-    p1: np.ndarray
-    weights: np.ndarray | None = None
-
-
-def _interval(a: Density, b: Density) -> tuple[float, float]:
-    """Where both densities are representable and their log ratio stays within MAX_LOG_RATIO."""
-    xs = np.linspace(-40.0, 40.0, 8001)
-    la, lb = a.logpdf(xs), b.logpdf(xs)
-    bad = np.flatnonzero(~((np.abs(la - lb) <= MAX_LOG_RATIO) & (la > -600) & (lb > -600)))
-    centre = int(np.argmin(np.abs(xs - (a.loc + b.loc) / 2)))
-    below, above = bad[bad < centre], bad[bad > centre]  # the run of good points around the centre
-    lo = int(below[-1]) + 1 if below.size else 0
-    hi = int(above[0]) - 1 if above.size else len(xs) - 1
-    return float(xs[lo]), float(xs[hi])
-
-
-@cache
-def grid() -> Domain:
-    xs, p0s, p1s, ws = [], [], [], []
-    for a, b in PAIRS:
-        lo, hi = _interval(a, b)
-        x = np.linspace(lo, hi, GRID_POINTS)
-        w = np.full(GRID_POINTS, (hi - lo) / (GRID_POINTS - 1))
-        w[0] = w[-1] = w[0] / 2  # trapezoid
-        pa, pb = np.exp(a.logpdf(x)), np.exp(b.logpdf(x))
-        xs.append(x)
-        ws.append(w)
-        p0s.append(pa / np.sum(w * pa))
-        p1s.append(pb / np.sum(w * pb))
-    return Domain("grid", np.array(xs), np.array(p0s), np.array(p1s), np.array(ws))
-
-
-@cache
-def points() -> Domain:
-    # A golden-ratio sequence: spread like random points, fixed, and without importing numpy.random
-    spread = np.sort(np.modf(0.5 + np.arange(1, POINTS_PER_PAIR + 1) * (math.sqrt(5) - 1) / 2)[0])
-    xs, p0s, p1s = [], [], []
-    for a, b in PAIRS:
-        lo = min(a.loc - 2 * a.scale, b.loc - 2 * b.scale)
-        hi = max(a.loc + 2 * a.scale, b.loc + 2 * b.scale)
-        x = lo + (hi - lo) * spread
-        xs.append(x)
-        p0s.append(np.exp(a.logpdf(x)))
-        p1s.append(np.exp(b.logpdf(x)))
-    return Domain("points", np.array(xs), np.array(p0s), np.array(p1s))
-
-
-# ------------------------------------------------------------------ what names mean
-
-def meaning(node: t.Sym) -> str | None:
-    """The canonical quantity a name denotes: "p0", "p1", "mu", "D", "e", "pi"; None if unknown."""
-    base, sub = node.base, node.sub
-    if base in ("p", "f", "P", "F") and sub in ("0", "1"):
-        return "p" + sub
-    if (base == "\\mu" and sub is None) or (base in ("m", "M") and sub is None) or \
-            (base in ("p", "P") and sub in ("m", "M", "\\mu", "mix")):
-        return None if node.star else "mu"
-    if base == "D" and sub not in ("0", "1"):
-        return "D"
-    if base == "e" and sub is None and not node.star:
-        return "e"
-    if base == "\\pi" and sub is None and not node.star:
-        return "pi"
-    return None
-
-
-def symbols_used(node: t.Node) -> set[str]:
-    """Canonical quantities the expression refers to (p0, p1, mu, D, KL, JSD)."""
+def symbols_used(node: t.Node, ctx: Context = EMPTY) -> set[str]:
+    """The declared names (and built-in KL) an expression refers to."""
     used = set()
     for n in t.walk(node):
         if isinstance(n, t.Sym):
-            m = meaning(n)
-            if m in ("p0", "p1", "mu", "D"):
-                used.add(m)
-        elif isinstance(n, t.Divergence):
-            used.add(n.name)
+            name = ctx.resolve(n)
+            if name is None and n.sub is not None:  # w_j: an entry of the declared vector w
+                name = ctx.resolve(t.sym(n.base, None, n.star, n.accent))
+            if name is not None:
+                used.add(name)
+            elif n.base == "KL" and n.sub is None:
+                used.add("KL")
     return used
 
 
 # ------------------------------------------------------------------ evaluation
 
-@dataclass(frozen=True)
-class Value:
-    """An array over one domain's points (pairs, n), or one number per pair (pairs, 1)."""
-
-    data: np.ndarray
-    domain: str | None  # None: constant in x
-
-
 class _Scope:
-    def __init__(self, variables: dict[str, Domain], default: str | None, deadline: float):
-        self.variables = variables
-        self.default = default  # the variable a bare p_0 or D refers to
+    def __init__(self, cases_: Cases, deadline: float, bound: dict[str, Value], default: str | None,
+                 domains: dict[str, Domain], expansions: int = 0):
+        self.cases = cases_
+        self.ctx = cases_.ctx
         self.deadline = deadline
+        self.bound = bound  # variables bound by an expectation, integral or sum (and a pointwise x)
+        self.default = default  # the variable a bare density or function of x refers to
+        self.domains = domains  # every bound variable's points, by name, for this evaluation
+        self.expansions = expansions
 
-    def bind(self, var: str) -> _Scope:
-        return _Scope({**self.variables, var: grid()}, var, self.deadline)
+    def bind(self, var: str, value: Value, default: bool = True) -> _Scope:
+        return _Scope(self.cases, self.deadline, {**self.bound, var: value},
+                      var if default else self.default, self.domains, self.expansions)
 
-
-def _combine(*values: Value) -> str | None:
-    domains = {v.domain for v in values if v.domain is not None}
-    if len(domains) > 1:
-        raise EvalError("the expression mixes two variables (x outside and inside an expectation?)")
-    return domains.pop() if domains else None
-
-
-def _density(name: str, domain: Domain) -> np.ndarray:
-    if name == "p0":
-        return domain.p0
-    if name == "p1":
-        return domain.p1
-    if name == "mu":
-        return (domain.p0 + domain.p1) / 2
-    return domain.p1 / (domain.p0 + domain.p1)  # D*
+    def expanded(self) -> _Scope:
+        if self.expansions >= MAX_EXPANSIONS:
+            raise EvalError("the definitions expand into each other without end")
+        return _Scope(self.cases, self.deadline, self.bound, self.default, self.domains, self.expansions + 1)
 
 
-def _at(name: str, scope: _Scope, var: str | None, shown: str) -> Value:
-    var = var or scope.default
-    if var is None or var not in scope.variables:
-        raise EvalError(f"{shown} appears outside any expectation or integral")
-    domain = scope.variables[var]
-    return Value(_density(name, domain), domain.name)
-
-
-def _const(x: float, pairs: int) -> Value:
-    return Value(np.full((pairs, 1), x), None)
-
-
-def evaluate(node: t.Node, pointwise: bool, deadline: float) -> np.ndarray:
-    """Values per pair and point, flattened: (pairs * points,) if pointwise, else (pairs,)."""
-    variables = {"x": points()} if pointwise else {}
-    scope = _Scope(variables, "x" if pointwise else None, deadline)
+def evaluate(node: t.Node, ctx: Context = EMPTY, pointwise: bool = False, deadline: float | None = None):
+    """The values of a tree on every test case: an array (cases, *shape), or a tuple of them for a set."""
+    deadline = time.perf_counter() + 5.0 if deadline is None else deadline
+    c = cases(ctx, pointwise)
+    bound = {}
+    if c.free_x is not None:
+        bound[ctx.variable] = Value(c.free_x, None)
+    scope = _Scope(c, deadline, bound, ctx.variable if pointwise else None, {})
     with np.errstate(all="ignore"):
         value = _eval(node, scope)
-    data = value.data
-    if pointwise:
-        data = np.broadcast_to(data, points().x.shape)
-    elif value.domain is not None:
-        raise EvalError("the expression depends on x outside any expectation or integral")
-    return np.array(data, dtype=float).reshape(-1)
+    return _finish(value)
 
 
-def _eval(node: t.Node, scope: _Scope) -> Value:
+def _finish(value):
+    if isinstance(value, SetValue):
+        return tuple(_finish(item) for item in value.items)
+    if value.domain is not None:
+        raise EvalError("the expression depends on a variable outside the expectation, integral or sum that binds it")
+    data = np.array(value.data[:, 0])
+    if np.iscomplexobj(data) and np.all(np.abs(data.imag) <= 1e-13 * np.maximum(1.0, np.abs(data.real))):
+        data = data.real  # real after all (a context with i computes in complex numbers)
+    return data
+
+
+def _const(x: complex | float, scope: _Scope) -> Value:
+    return Value(np.full((scope.cases.n, 1), x), None)
+
+
+def _power(base: Value, exponent: t.Node, scope: _Scope) -> Value:
+    transpose = exponent == t.TOP or (exponent == t.sym("T") and scope.ctx.resolve(t.sym("T")) is None)
+    if transpose:
+        return base if scalar(base) else Value(np.swapaxes(base.data, -1, -2), base.domain)
+    e = _eval(exponent, scope)
+    if isinstance(e, SetValue):
+        return lift(lambda x: power(base, x), e)
+    return power(base, e)
+
+
+def _eval(node: t.Node, scope: _Scope):
     if time.perf_counter() > scope.deadline:
         raise TimeLimit()
-    pairs = len(PAIRS)
     match node:
         case t.Num(value=value):
-            return _const(float(value), pairs)
+            return _const(float(value), scope)
         case t.Sym():
-            if node.base in scope.variables and node.sub is None and not node.star:
-                domain = scope.variables[node.base]
-                return Value(domain.x, domain.name)
-            if node.base in ("x", "y", "z", "t", "u") and node.sub is None:
-                raise EvalError(f"{node.base} appears outside any expectation or integral")
-            m = meaning(node)
-            if m == "e":
-                return _const(math.e, pairs)
-            if m == "pi":
-                return _const(math.pi, pairs)
-            if m is None:
-                raise EvalError(f"unknown symbol {_show(node)}")
-            return _at(m, scope, None, _show(node))
+            return _name(node, scope)
         case t.Apply(head=head, args=args):
-            m = meaning(head)
-            if m in ("p0", "p1", "mu", "D"):
-                if len(args) != 1:
-                    raise EvalError(f"{_show(head)} takes one argument, the variable x")
-                arg = args[0]
-                if isinstance(arg, t.Sym) and arg.base in scope.variables and arg.sub is None and not arg.star:
-                    return _at(m, scope, arg.base, _show(head))
-                # f_0(1 - D): a density of (1 - D) means nothing here; it is juxtaposition
-                return _eval(t.mul(head, arg), scope)
-            if len(args) == 1 and (m in ("e", "pi") or head.base in scope.variables):
-                return _eval(t.mul(head, args[0]), scope)  # x(1 - x) is a product
-            raise EvalError(f"unknown function {_show(head)}")
+            return _apply(head, args, scope)
         case t.Call(func=func, arg=arg, base=base):
+            if func in ("max", "min") and isinstance(arg, t.Tuple):
+                arg = t.matrix([[item] for item in arg.items])
             a = _eval(arg, scope)
-            if func == "log":
-                out = np.log(a.data)
-                if base is not None:
-                    b = _eval(base, scope)
-                    a = Value(a.data, _combine(a, b))
-                    out = out / np.log(b.data)
-            elif func == "exp":
-                out = np.exp(a.data)
-            else:
-                out = np.sqrt(a.data)
-            return Value(out, a.domain)
+            out = lift(lambda x: call(func, x, bool(scope.ctx.imaginary)), a)
+            if func == "log" and base is not None:
+                b = _eval(base, scope)
+                out = lift(lambda x, y: Value(x.data / np.log(y.data), combine(x, y)), out, b)
+            return out
         case t.Add(terms=terms):
-            values = [_eval(term, scope) for term in terms]
-            domain = _combine(*values)
-            out = values[0].data
-            for v in values[1:]:
-                out = out + v.data
-            return Value(out, domain)
+            return lift_all(add, [_eval(term, scope) for term in terms])
         case t.Neg(arg=arg):
+            return lift(lambda a: Value(-a.data, a.domain), _eval(arg, scope))
+        case t.PlusMinus(arg=arg, minus_first=minus_first):
             a = _eval(arg, scope)
-            return Value(-a.data, a.domain)
+            both = lift(lambda v: SetValue((v, Value(-v.data, v.domain))), a)
+            if minus_first and isinstance(both, SetValue):
+                both = SetValue(tuple(reversed(both.items)))
+            return both
         case t.Mul(factors=factors):
-            values = [_eval(f, scope) for f in factors]
-            domain = _combine(*values)
-            out = values[0].data
-            for v in values[1:]:
-                out = out * v.data
-            return Value(out, domain)
+            return lift_all(mul, [_eval(f, scope) for f in factors])
         case t.Div(num=num, den=den):
-            a, b = _eval(num, scope), _eval(den, scope)
-            domain = _combine(a, b)
-            return Value(a.data / b.data, domain)
+            def divide(a: Value, b: Value) -> Value:
+                if not scalar(b):
+                    raise EvalError("division by a vector or a matrix (write the inverse, A^{-1})")
+                data_b = b.data if scalar(a) else expand(b.data, a.data.ndim - 2)
+                return Value(a.data / data_b, combine(a, b))
+            return lift(divide, _eval(num, scope), _eval(den, scope))
         case t.Pow(base=base, exp=exp):
-            a, b = _eval(base, scope), _eval(exp, scope)
-            domain = _combine(a, b)
-            return Value(np.power(a.data, b.data), domain)
+            return lift(lambda b: _power(b, exp, scope), _eval(base, scope))
+        case t.Norm(arg=arg, sub=sub):
+            return lift(lambda a: norm(a, sub), _eval(arg, scope))
+        case t.Matrix(rows=rows):
+            return lift_all(lambda items: matrix(items, len(rows)), [_eval(x, scope) for x in node.children()])
+        case t.Tuple(items=items):
+            return lift_all(lambda values: matrix(values, len(values)), [_eval(x, scope) for x in items])
+        case t.SetOf(items=items):
+            out = []
+            for item in items:
+                v = _eval(item, scope)
+                out.extend(v.items if isinstance(v, SetValue) else [v])
+            return SetValue(tuple(out))
+        case t.BigOp():
+            return _big_op(node, scope)
         case t.Expect(dist=dist, var=var, body=body):
-            inner = scope.bind(var)
-            q = _eval(dist, inner)
-            if q.domain != "grid":
-                raise EvalError("an expectation must be over a density such as p_0 or p_1")
-            mass = np.sum(grid().weights * q.data, axis=1)
-            if not np.allclose(mass, 1.0, atol=1e-6):
-                raise EvalError(f"the expectation is over {_show(dist)}, which is not a probability density")
-            g = _eval(body, inner)
-            if g.domain not in (None, "grid"):
-                raise EvalError("the expectation's inside uses another variable than the one it averages over")
-            return Value(np.sum(grid().weights * q.data * g.data, axis=1, keepdims=True), None)
+            return _expect(dist, var, body, scope)
         case t.Integral(body=body, var=var, lower=lower, upper=upper):
-            if lower not in (None, t.neg(t.INFINITY)) or upper not in (None, t.INFINITY):
-                raise EvalError("only integrals over the whole real line are read (\\int_{-\\infty}^{\\infty})")
-            inner = scope.bind(var)
-            g = _eval(body, inner)
-            if g.domain not in (None, "grid"):
-                raise EvalError("the integral's inside uses another variable than the one it integrates over")
-            return Value(np.sum(grid().weights * np.broadcast_to(g.data, grid().x.shape), axis=1, keepdims=True), None)
-        case t.Divergence(name=name, args=args):
-            inner = scope.bind("x")
-            if args:
-                a, b = (_eval(arg, inner) for arg in args)
-                if a.domain != "grid" or b.domain != "grid":
-                    raise EvalError(f"{name} is taken between two densities, such as {name}(p_0 \\| p_1)")
-                a_data, b_data = np.broadcast_to(a.data, grid().x.shape), np.broadcast_to(b.data, grid().x.shape)
-            else:
-                if name != "JSD":
-                    raise EvalError("KL needs its two distributions, as in KL(p_0 \\| \\mu)")
-                a_data, b_data = grid().p0, grid().p1
-            w = grid().weights
-            if name == "KL":
-                out = np.sum(w * a_data * np.log(a_data / b_data), axis=1, keepdims=True)
-            else:
-                m = (a_data + b_data) / 2
-                inside = a_data * np.log(a_data / m) + b_data * np.log(b_data / m)
-                out = 0.5 * np.sum(w * inside, axis=1, keepdims=True)
-            return Value(out, None)
+            return _integral(body, var, lower, upper, scope)
     raise EvalError(f"cannot evaluate {type(node).__name__}")
 
 
@@ -337,6 +179,279 @@ def _show(node: t.Node) -> str:
     return to_plain(node)
 
 
-def describe_pair(index: int) -> str:
-    a, b = PAIRS[index]
-    return f"p0 = {a}, p1 = {b}"
+def _name(node: t.Sym, scope: _Scope):
+    ctx = scope.ctx
+    plain = node.sub is None and not node.star and node.accent is None
+    if plain and node.base in scope.bound:
+        return scope.bound[node.base]
+    name = ctx.resolve(node)
+    if name is None:
+        indexed = _indexed(node, scope)
+        if indexed is not None:
+            return indexed
+        if plain and node.base == "e":
+            return _const(math.e, scope)
+        if plain and node.base == "\\pi":
+            return _const(math.pi, scope)
+        if plain and ctx.imaginary and node.base == ctx.imaginary:
+            return _const(1j, scope)
+        if plain and node.base == "I":
+            return Value(np.ones((scope.cases.n, 1)), None, identity=True)
+        if plain and node.base == "\\infty":
+            raise EvalError("∞ appears outside the bounds of an integral")
+        if plain and node.base == ctx.variable:
+            raise EvalError(f"{node.base} appears outside any expectation or integral")
+        raise EvalError(f"unknown symbol {_show(node)}")
+    kind = ctx.kind_of(name)
+    if kind == "variable":
+        return Value(np.asarray(scope.cases.variables[name]), None)
+    if kind == "density":
+        return _density(name, None, scope, _show(node))
+    function = ctx.functions[name]
+    if function.default_args:
+        return _apply_function(function, function.default_args, scope)
+    if len(function.params) == 1 and function.params[0] == t.sym(ctx.variable):
+        return _apply_function(function, (t.sym(_default_var(scope, _show(node))),), scope)
+    raise EvalError(f"{_show(node)} is a function: write its arguments, {_show(node)}(…)")
+
+
+def _default_var(scope: _Scope, shown: str) -> str:
+    if scope.default is None or scope.default not in scope.bound:
+        raise EvalError(f"{shown} appears outside any expectation or integral")
+    return scope.default
+
+
+def _indexed(node: t.Sym, scope: _Scope) -> Value | None:
+    """w_j, w_{10}, A_{ij}, A_{1,2}: an entry of a declared vector or matrix (1-based)."""
+    if node.sub is None or node.star:
+        return None
+    name = scope.ctx.resolve(t.sym(node.base, None, False, node.accent))
+    if name is None or scope.ctx.kind_of(name) != "variable":
+        return None
+    whole = np.asarray(scope.cases.variables[name])
+    n, m = whole.shape[2:] if whole.ndim == 4 else (0, 0)
+    if not n:
+        return None
+    sub = node.sub
+    if 1 in (n, m):
+        labels = [sub] if sub.isdigit() or len(sub) == 1 else []
+    else:
+        labels = sub.split(",") if "," in sub else (list(sub) if len(sub) == 2 else [])
+    if not labels:
+        return None
+    picks = []
+    for label in labels:
+        if label.isdigit():
+            picks.append(np.full((scope.cases.n, 1), int(label)))
+        elif label in scope.bound and scope.bound[label].domain is None and scalar(scope.bound[label]):
+            picks.append(np.real(scope.bound[label].data).astype(int))
+        else:
+            return None
+    limits = (max(n, m),) if len(picks) == 1 else (n, m)
+    for p, limit in zip(picks, limits):
+        if np.any(p < 1) or np.any(p > limit):
+            raise EvalError(f"{_show(node)}: an index falls outside 1..{limit}")
+    rows = np.arange(scope.cases.n)
+    if len(picks) == 1:
+        flat = whole.reshape(scope.cases.n, whole.shape[1], -1)[:, 0]
+        out = flat[rows, picks[0][:, 0] - 1]
+    else:
+        out = whole[rows, 0, picks[0][:, 0] - 1, picks[1][:, 0] - 1]
+    return Value(out.reshape(-1, 1), None)
+
+
+def _density(name: str, var: str | None, scope: _Scope, shown: str) -> Value:
+    var = var or _default_var(scope, shown)
+    at = scope.bound[var]
+    domain = scope.domains.get(at.domain) if at.domain else None
+    if domain is not None and domain.grid:
+        return Value(domain.densities[name], domain.name)
+    families = scope.ctx.densities[name]
+    x = at.data
+    out = np.empty_like(x, dtype=float)
+    for f in range(scope.ctx.families):
+        rows = scope.cases.family == f
+        out[rows] = np.exp(families[f].logpdf(np.real(x[rows])))
+    return Value(out, at.domain)
+
+
+def _apply(head: t.Sym, args: tuple[t.Node, ...], scope: _Scope):
+    ctx = scope.ctx
+    name = ctx.resolve(head)
+    simple_var = len(args) == 1 and isinstance(args[0], t.Sym) and args[0].sub is None and not args[0].star \
+        and args[0].accent is None and args[0].base in scope.bound
+    if name is None:
+        if head.base == "KL" and head.sub is None:
+            return _kl(args, scope)
+        if head.base == "\\mathcal{N}":
+            return _normal_density(args, scope)
+        if len(args) == 1 and (head.base in scope.bound or head.base in ("e", "\\pi") or head.base == ctx.imaginary):
+            return _eval(t.mul(head, args[0]), scope)  # x(1 - x) is a product
+        raise EvalError(f"unknown function {_show(head)}")
+    kind = ctx.kind_of(name)
+    if kind == "variable":
+        if len(args) != 1:
+            raise EvalError(f"{_show(head)} is not a function")
+        return _eval(t.mul(head, args[0]), scope)  # α(1 - α): a product
+    if kind == "density":
+        if simple_var:
+            return _density(name, args[0].base, scope, _show(head))
+        if len(args) != 1:
+            raise EvalError(f"{_show(head)} takes one argument, the variable {ctx.variable}")
+        return _eval(t.mul(head, args[0]), scope)  # f_0(1 - D): juxtaposition, not a density of (1 - D)
+    function = ctx.functions[name]
+    of_variable = len(function.params) == 1 and function.params[0] == t.sym(ctx.variable)
+    if of_variable and not simple_var and function.body is not None:
+        if len(args) != 1:
+            raise EvalError(f"{_show(head)} takes one argument, the variable {ctx.variable}")
+        return _eval(t.mul(head, args[0]), scope)  # D(1 - D): a product, as students mean it
+    if len(args) != len(function.params):
+        raise EvalError(f"{_show(head)} takes {len(function.params)} argument(s)")
+    return _apply_function(function, args, scope)
+
+
+def _apply_function(function, args: tuple[t.Node, ...], scope: _Scope):
+    if function.body is not None:
+        inner = scope.expanded()
+        return _eval(t.substitute(function.body, dict(zip(function.params, args))), inner)
+    values = [_eval(a, scope) for a in args]
+    params = scope.cases.random_functions[function.name]
+
+    def random_function(vs: list[Value]) -> Value:
+        if any(not scalar(v) for v in vs):
+            raise EvalError(f"{function.name} takes numbers")
+        domain = combine(*vs)
+        k = len(vs)
+        a0, a1, a2 = (params[:, i:i + 1] for i in range(3))
+        b = params[:, 3:3 + k + 1]
+        phase1 = sum(b[:, i:i + 1] * np.real(v.data) for i, v in enumerate(vs)) + b[:, k:k + 1]
+        c = params[:, 3 + k + 1:]
+        phase2 = sum(c[:, i:i + 1] * 2 * np.real(v.data) for i, v in enumerate(vs)) + c[:, k:k + 1]
+        out = a0 + a1 * np.sin(phase1) + 0.5 * a2 * np.sin(phase2)
+        return Value(np.exp(out) if function.positive else out, domain)
+    return lift_all(random_function, values)
+
+
+def _kl(args: tuple[t.Node, ...], scope: _Scope) -> Value:
+    if len(args) != 2:
+        raise EvalError("KL needs its two distributions, as in KL(p_0 \\| \\mu)")
+    inner = _bind_grid(scope, scope.ctx.variable)
+    a, b = (_eval(arg, inner) for arg in args)
+    if isinstance(a, SetValue) or isinstance(b, SetValue) or a.domain != "grid" or b.domain != "grid":
+        raise EvalError("KL is taken between two densities, such as KL(p_0 \\| p_1)")
+    grid = scope.domains["grid"]
+    a_data, b_data = np.broadcast_arrays(a.data, b.data)
+    inside = np.where(a_data > 0, a_data * np.log(np.where(a_data > 0, a_data, 1.0) / b_data), 0.0)  # 0 log 0 = 0
+    return Value(np.sum(grid.weights * inside, axis=1, keepdims=True), None)
+
+
+def _normal_density(args: tuple[t.Node, ...], scope: _Scope) -> Value:
+    if len(args) != 2:
+        raise EvalError("𝒩 takes a mean and a variance: 𝒩(μ, σ²)")
+    var = _default_var(scope, "𝒩(…)")
+    x = scope.bound[var]
+    m, v = (_eval(a, scope) for a in args)
+    if isinstance(m, SetValue) or isinstance(v, SetValue) or not (scalar(m) and scalar(v)):
+        raise EvalError("𝒩 takes a mean and a variance that are numbers")
+    domain = combine(x, m, v)
+    data = np.exp(-0.5 * (x.data - m.data) ** 2 / v.data) / np.sqrt(2 * np.pi * v.data)
+    return Value(data, domain)
+
+
+def _bind_grid(scope: _Scope, var: str) -> _Scope:
+    grid = scope.cases.grid()
+    scope.domains["grid"] = grid
+    return scope.bind(var, Value(grid.x, "grid"))
+
+
+def _bind_nodes(scope: _Scope, var: str, x: np.ndarray, w: np.ndarray) -> _Scope:
+    name = f"nodes{len(scope.domains)}"
+    scope.domains[name] = Domain(name, x, w)
+    return scope.bind(var, Value(x, name))
+
+
+def _outer(value, what: str) -> np.ndarray:
+    if isinstance(value, SetValue) or not scalar(value) or value.domain is not None:
+        raise EvalError(f"{what} must be a number that does not depend on the variable it binds")
+    return np.real(value.data)
+
+
+def _reduce(domain: Domain, q: np.ndarray | None, g: Value, what: str) -> Value:
+    if g.domain not in (None, domain.name):
+        raise EvalError(f"the {what}'s inside uses another variable than the one it binds")
+    weights = domain.weights if q is None else domain.weights * q
+    data = g.data
+    if data.ndim > 2:
+        weights = expand(weights, data.ndim - 2)
+    shape = np.broadcast_shapes(weights.shape, data.shape)
+    return Value(np.sum(np.broadcast_to(weights, shape) * np.broadcast_to(data, shape), axis=1, keepdims=True), None)
+
+
+def _expect(dist: t.Node, var: str, body: t.Node, scope: _Scope):
+    if isinstance(dist, t.Apply) and dist.head.base == "\\mathcal{N}" and scope.ctx.resolve(dist.head) is None \
+            and len(dist.args) == 2:
+        m, v = (_outer(_eval(a, scope), "the mean and variance of 𝒩") for a in dist.args)
+        if np.any(v <= 0):
+            raise EvalError("the variance of 𝒩 must be positive")
+        nodes, weights = np.polynomial.hermite.hermgauss(HERMITE_NODES)
+        x = m + np.sqrt(2 * v) * nodes.reshape(1, -1)
+        inner = _bind_nodes(scope, var, x, np.broadcast_to(weights / math.sqrt(math.pi), x.shape))
+        return lift(lambda g: _reduce(inner.domains[inner.bound[var].domain], None, g, "expectation"),
+                     _eval(body, inner))
+    inner = _bind_grid(scope, var)
+    grid = scope.domains["grid"]
+    q = _eval(dist, inner)
+    if isinstance(q, SetValue) or q.domain != "grid":
+        raise EvalError("an expectation must be over a density such as p_0 or p_1")
+    mass = np.sum(grid.weights * q.data, axis=1)
+    if not np.allclose(mass, 1.0, atol=1e-6):
+        raise EvalError(f"the expectation is over {_show(dist)}, which is not a probability density")
+    return lift(lambda g: _reduce(grid, q.data, g, "expectation"), _eval(body, inner))
+
+
+def _integral(body: t.Node, var: str, lower, upper, scope: _Scope):
+    whole = lower in (None, t.neg(t.INFINITY)) and upper in (None, t.INFINITY)
+    if whole:
+        inner = _bind_grid(scope, var)
+        grid = scope.domains["grid"]
+        return lift(lambda g: _reduce(grid, None, g, "integral"), _eval(body, inner))
+    if lower is None or upper is None or t.INFINITY in (lower, upper) or t.neg(t.INFINITY) in (lower, upper):
+        raise EvalError("an integral has both bounds finite, or runs over the whole line")
+    a = _outer(_eval(lower, scope), "an integral's bound")
+    b = _outer(_eval(upper, scope), "an integral's bound")
+    nodes, weights = np.polynomial.legendre.leggauss(LEGENDRE_NODES)
+    x = (b - a) / 2 * nodes.reshape(1, -1) + (a + b) / 2
+    w = (b - a) / 2 * weights.reshape(1, -1)
+    inner = _bind_nodes(scope, var, x, w)
+    domain = inner.domains[inner.bound[var].domain]
+    return lift(lambda g: _reduce(domain, None, g, "integral"), _eval(body, inner))
+
+
+def _big_op(node: t.BigOp, scope: _Scope):
+    lo = _outer(_eval(node.lower, scope), "a sum's bound")
+    hi = _outer(_eval(node.upper, scope), "a sum's bound")
+    if not (np.all(lo == np.round(lo)) and np.all(hi == np.round(hi))):
+        raise EvalError("the bounds of a sum or product must be whole numbers")
+    start, stop = int(np.min(lo)), int(np.max(hi))
+    if stop - start + 1 > MAX_TERMS:
+        raise EvalError(f"a sum or product of more than {MAX_TERMS} terms is not evaluated")
+    total = None
+    for j in range(start, stop + 1):
+        inner = scope.bind(node.var, _const(float(j), scope), default=False)
+        term = _eval(node.body, inner)
+        inside = (lo <= j) & (j <= hi)  # (cases, 1): this term counts in these cases
+
+        def masked(v: Value) -> Value:
+            keep = inside if scalar(v) else expand(inside, v.data.ndim - 2)
+            neutral = 0.0 if node.op == "sum" else 1.0
+            return Value(np.where(keep, v.data, neutral), v.domain)
+        term = lift(masked, term)
+        if total is None:
+            total = term
+        elif node.op == "sum":
+            total = lift_all(add, [total, term])
+        else:
+            total = lift_all(mul, [total, term])
+    if total is None:
+        return _const(0.0 if node.op == "sum" else 1.0, scope)
+    return total

@@ -2,7 +2,9 @@
 (its default mode silently drops what it cannot read) and never eval/sympify.
 
 `parse` raises ParseError, and only ParseError, with a message a student can act on. Results are
-cached per text: the same answer across a batch is parsed once.
+cached per (text, lexicon): the same answer across a batch is parsed once. The lexicon is what a
+context adds to the spelling rules: the words it declares (ELBO read as one name, not E·L·B·O) and
+the letters a digit subscripts in plain text (p0 for p_0).
 """
 
 from __future__ import annotations
@@ -16,22 +18,40 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from grader.mathexpr import tree as t
-from grader.mathexpr.normalise import normalise
+from grader.mathexpr.normalise import PLAIN, Lexicon, normalise
 from grader.mathexpr.tree import ParseError
 
 GRAMMAR = Path(__file__).with_name("latex.lark")
 
 
-def _label(node: t.Node) -> str:
-    """A subscript as a compact label: p_{0} -> "0", p_{data} -> "data", D_{\\theta} -> "\\theta"."""
+_ACCENTS = {"hat": "hat", "tilde": "tilde", "bar": "bar", "check": "check", "breve": "breve", "dot": "dot",
+            "ddot": "ddot"}
+_FUNCS = {"Re": "re", "Im": "im"}
+
+
+class _ScriptList(tuple):
+    """{1,2} in a subscript (\\lambda_{1,2}): only a name's label may be a list."""
+
+
+def _label(node) -> str:
+    """A subscript as a compact label: p_{0} -> "0", p_{data} -> "data", D_{\\theta} -> "\\theta",
+    \\lambda_{1,2} -> "1,2"."""
+    if isinstance(node, _ScriptList):
+        return ",".join(_label(item) for item in node)
     if isinstance(node, t.Num) and node.value.denominator == 1:
         return str(node.value.numerator)
-    if isinstance(node, t.Sym) and node.sub is None and not node.star:
+    if isinstance(node, t.Sym) and node.sub is None and not node.star and node.accent is None:
         return node.base
-    if isinstance(node, t.Mul) and all(isinstance(f, t.Sym) and f.sub is None and not f.star
+    if isinstance(node, t.Mul) and all(isinstance(f, t.Sym) and f.sub is None and not f.star and f.accent is None
                                        and len(f.base) == 1 for f in node.factors):
         return "".join(f.base for f in node.factors)
     raise ParseError("a subscript must be a number, a letter or a word (p_0, p_{data})")
+
+
+def _script(node) -> t.Node:
+    if isinstance(node, _ScriptList):
+        raise ParseError("a list such as {1,2} can only be a name's subscript")
+    return node
 
 
 def _var_name(node: t.Node, what: str) -> str:
@@ -52,13 +72,34 @@ def _log_base(token: str) -> t.Node | None:
     return t.num(int(base))
 
 
+def _func_name(token: str) -> str:
+    name = token[1:].split("_", 1)[0].rstrip("([ \t\n")
+    return _FUNCS.get(name, name)
+
+
+def _name_base(token: Token) -> tuple[str, str | None]:
+    """(base, accent) of a name token: \\name{KL} -> KL, \\hat{x} -> (x, hat)."""
+    text = str(token)
+    if token.type == "WORD":
+        return text[len("\\name{"):-1], None
+    if token.type == "ACCENTED":
+        accent, _, inner = text[1:].partition("{")
+        return inner[:-1], _ACCENTS[accent]
+    return text, None
+
+
 class _Build(Transformer):
     """Callbacks run by the LALR parser as it reduces: bottom-up, without recursion."""
 
     def sum(self, c):
         terms = [c[0]]
         for op, term in zip(c[1::2], c[2::2]):
-            terms.append(term if op.type == "PLUS" else t.neg(term))
+            if op.type == "PLUS":
+                terms.append(term)
+            elif op.type == "MINUS":
+                terms.append(t.neg(term))
+            else:
+                terms.append(t.plus_minus(term, op.type == "MP"))
         return t.add(*terms)
 
     def product(self, c):
@@ -79,26 +120,38 @@ class _Build(Transformer):
     def pos(self, c):
         return c[1]
 
+    def pm_unary(self, c):
+        return t.plus_minus(c[1], c[0].type == "MP")
+
     def implicit(self, c):
         return t.mul(*c)
 
     def power(self, c):
-        return t.power(c[0], c[1])
+        return t.power(c[0], _script(c[1]))
 
     def named(self, c):
-        base, sub, star = str(c[0]), None, False
+        base, accent = _name_base(c[0])
+        sub, star = None, False
         for item in c[1:]:
-            if isinstance(item, Token):  # STAR
+            if isinstance(item, Token) and item.type == "STAR":
                 star = True
+            elif isinstance(item, Token):  # PRIME
+                accent = "prime" if len(item) == 1 else f"prime{len(item)}"
             else:
                 sub = _label(item[1])
-        return t.sym(base, sub, star)
+        return t.sym(base, sub, star, accent)
 
     def apply(self, c):
         return t.apply(c[0], c[1])
 
+    def apply_word(self, c):
+        return t.apply(t.sym(_name_base(c[0])[0]), c[1])
+
     def args(self, c):
         return tuple(c)
+
+    def script_list(self, c):
+        return _ScriptList(c)
 
     def digit(self, c):
         return t.num(str(c[0]))
@@ -109,6 +162,9 @@ class _Build(Transformer):
     def infinity(self, c):
         return t.INFINITY
 
+    def top(self, c):
+        return t.TOP
+
     def number(self, c):
         return t.num("".join(str(d) for d in c))
 
@@ -116,19 +172,48 @@ class _Build(Transformer):
         top, bottom = (s.strip() for s in str(c[0]).split("/"))
         return t.div(t.num(top), t.num(bottom))
 
+    def tuple(self, c):
+        return t.tuple_(c)
+
+    def set(self, c):
+        return t.set_of(c[1:-1])
+
+    def abs(self, c):
+        return t.call("abs", c[1])
+
+    def norm(self, c):
+        sub = _label(c[3][1]) if len(c) == 4 else None
+        return t.norm(c[1], sub)
+
+    def matrix(self, c):
+        env = str(c[0])[len("\\begin{"):-1]
+        if env != str(c[-1])[len("\\end{"):-1]:
+            raise ParseError(f"\\begin{{{env}}} is closed by {c[-1]}")
+        rows = [item for item in c[1:-1] if not isinstance(item, Token)]
+        node = t.matrix(rows)
+        return t.call("det", node) if env in ("vmatrix", "Vmatrix") else node
+
+    def mrow(self, c):
+        return [item for item in c if not isinstance(item, Token)]
+
     def frac(self, c):
-        return t.div(c[1], c[2])
+        return t.div(_script(c[1]), _script(c[2]))
 
     def sqrt(self, c):
-        return t.call("sqrt", c[1])
+        return t.call("sqrt", _script(c[1]))
 
     def func_paren(self, c):
         token = str(c[0])
-        func = "exp" if token.startswith("\\exp") else "log"
-        return t.call(func, c[1], _log_base(token))
+        func = _func_name(token)
+        arg = t.tuple_(c[1])
+        if func == "log":
+            return t.call(func, arg, _log_base(token))
+        if "_" in token:
+            raise ParseError("only \\log takes a base")
+        return t.call(func, arg)
 
     def func_implicit(self, c):
-        func = str(c[0])[1:]
+        func = _func_name(str(c[0]))
         base = None
         if len(c) == 3:
             label = _label(c[1][1])
@@ -154,14 +239,12 @@ class _Build(Transformer):
     def integral(self, c):
         items, diff = list(c[1:-1]), c[-1]
         lower = items.pop(0)[1] if isinstance(items[0], tuple) else None
-        upper = items[0] if len(items) == 2 else None
+        upper = _script(items[0]) if len(items) == 2 else None
         return t.integral(items[-1], str(diff)[1:].strip(), lower, upper)
 
-    def divergence(self, c):
-        return t.divergence(str(c[0])[1:], (c[1], c[-1]))
-
-    def divergence_bare(self, c):
-        return t.divergence(str(c[0])[1:], ())
+    def big_op(self, c):
+        op = str(c[0])[1:]
+        return t.big_op(op, str(c[1]), c[2], _script(c[3]), c[4])
 
 
 def _cache_file() -> str | bool:
@@ -203,9 +286,10 @@ def _explain(exc: UnexpectedInput, text: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _parse_cached(text: str) -> t.Node | ParseError:
+def _parse_cached(text: str, lexicon: Lexicon) -> t.Node | ParseError:
+    normal = text
     try:
-        normal = normalise(text)
+        normal = normalise(text, lexicon)
         if not normal:
             raise ParseError("the expression is empty")
         return _parser().parse(normal)
@@ -220,9 +304,9 @@ def _parse_cached(text: str) -> t.Node | ParseError:
         return ParseError(f"the expression cannot be read ({type(exc).__name__})")
 
 
-def parse(text: str) -> t.Node:
+def parse(text: str, lexicon: Lexicon = PLAIN) -> t.Node:
     """Parse one side of an equation (a LaTeX string) into a tree; raise ParseError."""
-    result = _parse_cached(text)
+    result = _parse_cached(text, lexicon)
     if isinstance(result, ParseError):
         raise ParseError(str(result))
     return result

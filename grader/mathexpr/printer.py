@@ -11,7 +11,7 @@ _SUM, _NEG, _PRODUCT, _ATOM = 1, 2, 3, 5
 
 
 def _level(node: t.Node) -> int:
-    if isinstance(node, t.Add):
+    if isinstance(node, (t.Add, t.PlusMinus)):
         return _SUM
     if isinstance(node, t.Neg):
         return _NEG
@@ -30,13 +30,31 @@ def _num_latex(value: Fraction) -> str:
     return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
+_ACCENT_PLAIN = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304", "check": "\u030c", "breve": "\u0306",
+                 "dot": "\u0307", "ddot": "\u0308"}
+
+
+def _base_latex(base: str) -> str:
+    if base.startswith("\\") or len(base) == 1:
+        return base
+    return f"\\mathrm{{{base}}}"  # a word: one name
+
+
 def _sym_latex(node: t.Sym) -> str:
-    out = node.base
+    out = _base_latex(node.base)
+    if node.accent in _ACCENT_PLAIN:
+        out = f"\\{node.accent}{{{out}}}"
     if node.sub is not None:
         out += f"_{{{node.sub}}}"
     if node.star:
         out += "^{*}"
+    if node.accent and node.accent.startswith("prime"):
+        out += "'" * (int(node.accent[5:]) if node.accent[5:] else 1)
     return out
+
+
+def _items_latex(items) -> str:
+    return ", ".join(to_latex(item) for item in items)
 
 
 def to_latex(node: t.Node) -> str:
@@ -50,9 +68,13 @@ def to_latex(node: t.Node) -> str:
             return _sym_latex(head) + "(" + ", ".join(to_latex(a) for a in args) + ")"
         case t.Call(func="sqrt", arg=arg):
             return f"\\sqrt{{{to_latex(arg)}}}"
+        case t.Call(func="abs", arg=arg):
+            return f"\\lvert {to_latex(arg)} \\rvert"
         case t.Call(func=func, arg=arg, base=base):
             based = "" if base is None else f"_{{{to_latex(base)}}}"
-            return f"\\{func}{based}({to_latex(arg)})"
+            name = {"re": "Re", "im": "Im"}.get(func, func)
+            inner = _items_latex(arg.items) if isinstance(arg, t.Tuple) else to_latex(arg)
+            return f"\\{name}{based}({inner})"
         case t.Add(terms=terms):
             out = to_latex(terms[0]) if not isinstance(terms[0], t.Add) else f"({to_latex(terms[0])})"
             for term in terms[1:]:
@@ -60,6 +82,8 @@ def to_latex(node: t.Node) -> str:
                     inner = term.arg
                     text = to_latex(inner)
                     out += f" - ({text})" if _level(inner) <= _PRODUCT and not isinstance(inner, t.Num) else f" - {text}"
+                elif isinstance(term, t.PlusMinus):
+                    out += f" {to_latex(term)}"
                 elif isinstance(term, t.Add):
                     out += f" + ({to_latex(term)})"
                 else:
@@ -68,6 +92,9 @@ def to_latex(node: t.Node) -> str:
         case t.Neg(arg=arg):
             text = to_latex(arg)
             return f"-({text})" if _level(arg) <= _PRODUCT and not isinstance(arg, t.Num) else f"-{text}"
+        case t.PlusMinus(arg=arg, minus_first=minus_first):
+            sign = "\\mp" if minus_first else "\\pm"
+            return f"{sign} ({to_latex(arg)})"
         case t.Mul(factors=factors):
             return " \\cdot ".join(f"({to_latex(f)})" if _level(f) <= _NEG or isinstance(f, t.Mul) else to_latex(f)
                                    for f in factors)
@@ -75,19 +102,26 @@ def to_latex(node: t.Node) -> str:
             return f"\\frac{{{to_latex(num)}}}{{{to_latex(den)}}}"
         case t.Pow(base=base, exp=exp):
             simple = (isinstance(base, t.Num) and base.value.denominator == 1) or \
-                     (isinstance(base, (t.Sym, t.Apply)) and not (isinstance(base, t.Sym) and base.star))
+                     (isinstance(base, (t.Sym, t.Apply)) and not (isinstance(base, t.Sym) and (base.star or base.accent))) \
+                     or isinstance(base, (t.Matrix, t.Norm))
             text = to_latex(base) if simple else f"({to_latex(base)})"
-            return f"{text}^{{{to_latex(exp)}}}"
+            return f"{text}^{{{to_latex(exp)}}}" if exp != t.TOP else f"{text}^\\top"
+        case t.Norm(arg=arg, sub=sub):
+            return f"\\lVert {to_latex(arg)} \\rVert" + ("" if sub is None else f"_{{{sub}}}")
+        case t.Matrix(rows=rows):
+            body = " \\\\ ".join(" & ".join(to_latex(item) for item in row) for row in rows)
+            return f"\\begin{{pmatrix}} {body} \\end{{pmatrix}}"
+        case t.Tuple(items=items):
+            return f"({_items_latex(items)})"
+        case t.SetOf(items=items):
+            return f"\\{{{_items_latex(items)}\\}}"
+        case t.BigOp(op=op, var=var, lower=lower, upper=upper, body=body):
+            return f"\\{op}_{{{var}={to_latex(lower)}}}^{{{to_latex(upper)}}} {{{to_latex(body)}}}"
         case t.Expect(dist=dist, var=var, body=body):
             return f"\\mathbb{{E}}_{{{var} \\sim {to_latex(dist)}}}\\left[{to_latex(body)}\\right]"
         case t.Integral(body=body, var=var, lower=lower, upper=upper):
             bounds = ("" if lower is None else f"_{{{to_latex(lower)}}}") + ("" if upper is None else f"^{{{to_latex(upper)}}}")
             return f"\\int{bounds} {to_latex(body)} \\, d{var}"
-        case t.Divergence(name=name, args=()):
-            return f"\\mathrm{{{name}}}"
-        case t.Divergence(name=name, args=(a, b)):
-            sep = " \\| " if name == "KL" else ", "
-            return f"\\mathrm{{{name}}}({to_latex(a)}{sep}{to_latex(b)})"
     raise TypeError(f"cannot print {type(node).__name__}")
 
 
@@ -102,10 +136,15 @@ _GREEK = {"\\alpha": "α", "\\beta": "β", "\\gamma": "γ", "\\delta": "δ", "\\
 
 
 def _sym_plain(node: t.Sym) -> str:
-    out = _GREEK.get(node.base, node.base)
+    base = node.base
+    if base.startswith("\\mathcal{"):
+        base = "𝒩" if base == "\\mathcal{N}" else base[len("\\mathcal{"):-1]
+    out = _GREEK.get(base, base) + _ACCENT_PLAIN.get(node.accent or "", "")
     if node.sub is not None:
         sub = _GREEK.get(node.sub, node.sub)
         out += sub if len(sub) == 1 else f"_{sub}"
+    if node.accent and node.accent.startswith("prime"):
+        out += "'" * (int(node.accent[5:]) if node.accent[5:] else 1)
     return out + ("*" if node.star else "")
 
 
@@ -122,29 +161,51 @@ def to_plain(node: t.Node) -> str:
         case t.Sym():
             return _sym_plain(node)
         case t.Apply(head=head, args=args):
-            return _sym_plain(head) + "(" + ", ".join(to_plain(a) for a in args) + ")"
+            sep = " ‖ " if head.base == "KL" and len(args) == 2 else ", "
+            return _sym_plain(head) + "(" + sep.join(to_plain(a) for a in args) + ")"
+        case t.Call(func="abs", arg=arg):
+            return f"|{to_plain(arg)}|"
         case t.Call(func=func, arg=arg, base=base):
-            name = func if base is None else f"{func}_{to_plain(base)}"
-            if func == "log" and isinstance(arg, (t.Sym, t.Apply, t.Num)) and _level(arg) == _ATOM:
+            name = {"re": "Re", "im": "Im"}.get(func, func)
+            name = name if base is None else f"{name}_{to_plain(base)}"
+            if func in ("log", "det", "tr") and isinstance(arg, (t.Sym, t.Apply, t.Num)) and _level(arg) == _ATOM:
                 return f"{name} {to_plain(arg)}"
-            return f"{name}({to_plain(arg)})"
+            inner = ", ".join(to_plain(a) for a in arg.items) if isinstance(arg, t.Tuple) else to_plain(arg)
+            return f"{name}({inner})"
         case t.Add(terms=terms):
             out = _wrap(terms[0], 0)
             for term in terms[1:]:
                 if isinstance(term, t.Neg):
                     out += " − " + _wrap(term.arg, _NEG)
+                elif isinstance(term, t.PlusMinus):
+                    out += (" ∓ " if term.minus_first else " ± ") + _wrap(term.arg, _NEG)
                 else:
                     out += " + " + _wrap(term, _SUM)
             return out
         case t.Neg(arg=arg):
             return "−" + _wrap(arg, _NEG)
+        case t.PlusMinus(arg=arg, minus_first=minus_first):
+            return ("∓" if minus_first else "±") + _wrap(arg, _NEG)
         case t.Mul(factors=factors):
             return " · ".join(_wrap(f, _NEG) for f in factors)
         case t.Div(num=num, den=den):
             return f"{_wrap(num, _PRODUCT)}/{_wrap(den, _PRODUCT)}"
         case t.Pow(base=base, exp=exp):
+            if exp == t.TOP:
+                return f"{_wrap(base, _PRODUCT)}ᵀ"
             exponent = to_plain(exp)
             return f"{_wrap(base, _PRODUCT)}^" + (exponent if _level(exp) == _ATOM else f"({exponent})")
+        case t.Norm(arg=arg, sub=sub):
+            return f"‖{to_plain(arg)}‖" + ("" if sub is None else f"_{sub}")
+        case t.Matrix(rows=rows):
+            return "[" + "; ".join(", ".join(to_plain(item) for item in row) for row in rows) + "]"
+        case t.Tuple(items=items):
+            return "(" + ", ".join(to_plain(item) for item in items) + ")"
+        case t.SetOf(items=items):
+            return "{" + ", ".join(to_plain(item) for item in items) + "}"
+        case t.BigOp(op=op, var=var, lower=lower, upper=upper, body=body):
+            sign = "Σ" if op == "sum" else "Π"
+            return f"{sign}_{{{var}={to_plain(lower)}}}^{_wrap(upper, _PRODUCT)} {_wrap(body, _SUM)}"
         case t.Expect(dist=dist, var=var, body=body):
             under = to_plain(dist) if var == "x" else f"{{{var}~{to_plain(dist)}}}"
             return f"E_{under}[{to_plain(body)}]"
@@ -152,9 +213,4 @@ def to_plain(node: t.Node) -> str:
             bounds = "" if lower is None and upper is None else \
                 f"_{'' if lower is None else to_plain(lower)}^{'' if upper is None else to_plain(upper)}"
             return f"∫{bounds} {to_plain(body)} d{var}"
-        case t.Divergence(name=name, args=()):
-            return name
-        case t.Divergence(name=name, args=(a, b)):
-            sep = " ‖ " if name == "KL" else ", "
-            return f"{name}({to_plain(a)}{sep}{to_plain(b)})"
     raise TypeError(f"cannot print {type(node).__name__}")

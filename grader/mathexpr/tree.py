@@ -5,6 +5,9 @@ folded into exact numbers, `E_{p}` gets its default variable x), so two answers 
 in spelling give equal trees: the tree is the cache key of an equivalence check. Every node
 carries its depth, and building a node deeper than MAX_DEPTH raises ParseError, so that the
 recursive printers and the evaluator never meet a hostile "- - - - ... x".
+
+What a name means (a variable, a density, a function with a definition) is not decided here: the
+tree keeps names as written, and a context (context.py) gives them meaning when evaluating.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 MAX_DEPTH = 60
+MAX_ITEMS = 400  # entries of one matrix, tuple or set
 
 
 class ParseError(ValueError):
@@ -34,12 +38,14 @@ class Num(Node):
 
 @dataclass(frozen=True)
 class Sym(Node):
-    """A name as written: `base` is a letter or a Greek command ("p", "D", "\\mu"), `sub` the
-    subscript as compact LaTeX ("0", "data"), `star` the optimum mark of D^*."""
+    """A name as written: `base` is a letter, a Greek command or a word ("p", "\\mu", "ELBO",
+    "\\mathcal{N}"), `sub` the subscript as compact LaTeX ("0", "data", "ij"), `star` the optimum
+    mark of D^*, `accent` a mark that makes another name of it ("hat", "tilde", "bar", "prime")."""
 
     base: str
     sub: str | None = None
     star: bool = False
+    accent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,9 @@ class Apply(Node):
 
 @dataclass(frozen=True)
 class Call(Node):
-    func: str  # "log" (natural unless `base`), "exp", "sqrt"
+    """A built-in function: log (natural unless `base`), exp, sqrt, det, tr, sin, ..., abs, max."""
+
+    func: str
     arg: Node
     base: Node | None = None
 
@@ -78,6 +86,17 @@ class Neg(Node):
 
 
 @dataclass(frozen=True)
+class PlusMinus(Node):
+    """± arg inside a sum: the expression stands for the set of both signs (1 ± iα)."""
+
+    arg: Node
+    minus_first: bool = False  # written ∓
+
+    def children(self):
+        return (self.arg,)
+
+
+@dataclass(frozen=True)
 class Mul(Node):
     factors: tuple[Node, ...]
 
@@ -96,6 +115,8 @@ class Div(Node):
 
 @dataclass(frozen=True)
 class Pow(Node):
+    """base^exp; A^T and A^\\top are transposes, A^{-1} an inverse, when A is a matrix."""
+
     base: Node
     exp: Node
 
@@ -104,8 +125,61 @@ class Pow(Node):
 
 
 @dataclass(frozen=True)
+class Norm(Node):
+    """‖arg‖ (sub None: the 2-norm, Frobenius for a matrix), ‖arg‖_1, ‖arg‖_\\infty ..."""
+
+    arg: Node
+    sub: str | None = None
+
+    def children(self):
+        return (self.arg,)
+
+
+@dataclass(frozen=True)
+class Matrix(Node):
+    rows: tuple[tuple[Node, ...], ...]
+
+    def children(self):
+        return tuple(item for row in self.rows for item in row)
+
+
+@dataclass(frozen=True)
+class Tuple(Node):
+    """(a, b): a point or a vector."""
+
+    items: tuple[Node, ...]
+
+    def children(self):
+        return self.items
+
+
+@dataclass(frozen=True)
+class SetOf(Node):
+    """\\{a, b\\}: a set, compared without order (eigenvalues)."""
+
+    items: tuple[Node, ...]
+
+    def children(self):
+        return self.items
+
+
+@dataclass(frozen=True)
+class BigOp(Node):
+    """\\sum_{var=lower}^{upper} body, or \\prod."""
+
+    op: str  # "sum" or "prod"
+    var: str
+    lower: Node
+    upper: Node
+    body: Node
+
+    def children(self):
+        return (self.lower, self.upper, self.body)
+
+
+@dataclass(frozen=True)
 class Expect(Node):
-    dist: Node  # a density, evaluated pointwise: p_0, \mu, \frac{p_0 + p_1}{2} ...
+    dist: Node  # a density, evaluated pointwise: p_0, \mu, \frac{p_0 + p_1}{2}, \mathcal{N}(0, 1) ...
     var: str  # the variable the expectation binds, "x" unless written E_{y \sim p}
     body: Node
 
@@ -124,16 +198,8 @@ class Integral(Node):
         return tuple(n for n in (self.body, self.lower, self.upper) if n is not None)
 
 
-@dataclass(frozen=True)
-class Divergence(Node):
-    name: str  # "KL" or "JSD"
-    args: tuple[Node, ...]  # () for a bare \JSD, else two densities
-
-    def children(self):
-        return self.args
-
-
 INFINITY = Sym("\\infty")
+TOP = Sym("\\top")  # the transpose mark
 
 
 def _depth(*children: Node | None) -> int:
@@ -143,14 +209,21 @@ def _depth(*children: Node | None) -> int:
     return depth
 
 
+def _items(items, what: str) -> tuple[Node, ...]:
+    items = tuple(items)
+    if len(items) > MAX_ITEMS:
+        raise ParseError(f"{what} has more than {MAX_ITEMS} entries")
+    return items
+
+
 # ------------------------------------------------------------------ constructors
 
 def num(value: Fraction | int | str) -> Num:
     return Num(Fraction(value))
 
 
-def sym(base: str, sub: str | None = None, star: bool = False) -> Sym:
-    return Sym(base, sub, star)
+def sym(base: str, sub: str | None = None, star: bool = False, accent: str | None = None) -> Sym:
+    return Sym(base, sub, star, accent)
 
 
 def apply(head: Sym, args: tuple[Node, ...] | list[Node]) -> Apply:
@@ -175,6 +248,10 @@ def neg(arg: Node) -> Neg:
     return Neg(arg, depth=_depth(arg))
 
 
+def plus_minus(arg: Node, minus_first: bool = False) -> PlusMinus:
+    return PlusMinus(arg, minus_first, depth=_depth(arg))
+
+
 def mul(*factors: Node) -> Node:
     flat: list[Node] = []
     for factor in factors:
@@ -194,17 +271,38 @@ def power(base: Node, exponent: Node) -> Pow:
     return Pow(base, exponent, depth=_depth(base, exponent))
 
 
+def norm(arg: Node, sub: str | None = None) -> Norm:
+    return Norm(arg, sub, depth=_depth(arg))
+
+
+def matrix(rows) -> Node:
+    rows = tuple(tuple(row) for row in rows)
+    if not rows or any(len(row) != len(rows[0]) for row in rows):
+        raise ParseError("the rows of a matrix must have the same number of entries")
+    entries = _items((item for row in rows for item in row), "a matrix")
+    return Matrix(rows, depth=_depth(*entries))
+
+
+def tuple_(items) -> Node:
+    items = _items(items, "a tuple")
+    return items[0] if len(items) == 1 else Tuple(items, depth=_depth(*items))
+
+
+def set_of(items) -> SetOf:
+    items = _items(items, "a set")
+    return SetOf(items, depth=_depth(*items))
+
+
+def big_op(op: str, var: str, lower: Node, upper: Node, body: Node) -> BigOp:
+    return BigOp(op, var, lower, upper, body, depth=_depth(lower, upper, body))
+
+
 def expect(dist: Node, body: Node, var: str = "x") -> Expect:
     return Expect(dist, var, body, depth=_depth(dist, body))
 
 
 def integral(body: Node, var: str = "x", lower: Node | None = None, upper: Node | None = None) -> Integral:
     return Integral(body, var, lower, upper, depth=_depth(body, lower, upper))
-
-
-def divergence(name: str, args: tuple[Node, ...] | list[Node] = ()) -> Divergence:
-    args = tuple(args)
-    return Divergence(name, args, depth=_depth(*args))
 
 
 def walk(node: Node):
@@ -214,3 +312,56 @@ def walk(node: Node):
         current = stack.pop()
         yield current
         stack.extend(reversed(current.children()))
+
+
+def substitute(node: Node, values: dict[Sym, Node]) -> Node:
+    """The tree with every plain occurrence of a name replaced (a function's definition applied to
+    its arguments). Names bound inside (an expectation's or a sum's variable) are left alone."""
+    if not values:
+        return node
+    match node:
+        case Sym():
+            return values.get(node, node)
+        case Num():
+            return node
+        case Apply(head=head, args=args):
+            new_args = tuple(substitute(a, values) for a in args)
+            replaced = values.get(head)
+            if isinstance(replaced, Sym):
+                return apply(replaced, new_args)
+            if replaced is not None:  # a parameter standing for a density expression, at a variable
+                return replaced
+            return apply(head, new_args)
+        case Call(func=func, arg=arg, base=base):
+            return call(func, substitute(arg, values), None if base is None else substitute(base, values))
+        case Add(terms=terms):
+            return add(*(substitute(x, values) for x in terms))
+        case Neg(arg=arg):
+            return neg(substitute(arg, values))
+        case PlusMinus(arg=arg, minus_first=minus_first):
+            return plus_minus(substitute(arg, values), minus_first)
+        case Mul(factors=factors):
+            return mul(*(substitute(x, values) for x in factors))
+        case Div(num=n, den=d):
+            return div(substitute(n, values), substitute(d, values))
+        case Pow(base=b, exp=e):
+            return power(substitute(b, values), substitute(e, values))
+        case Norm(arg=arg, sub=sub):
+            return norm(substitute(arg, values), sub)
+        case Matrix(rows=rows):
+            return matrix([[substitute(x, values) for x in row] for row in rows])
+        case Tuple(items=items):
+            return tuple_(substitute(x, values) for x in items)
+        case SetOf(items=items):
+            return set_of(substitute(x, values) for x in items)
+        case BigOp(op=op, var=var, lower=lo, upper=hi, body=body):
+            inner = {k: v for k, v in values.items() if k != Sym(var)}
+            return big_op(op, var, substitute(lo, values), substitute(hi, values), substitute(body, inner))
+        case Expect(dist=dist, var=var, body=body):
+            inner = {k: v for k, v in values.items() if k != Sym(var)}
+            return expect(substitute(dist, inner), substitute(body, inner), var)
+        case Integral(body=body, var=var, lower=lo, upper=hi):
+            inner = {k: v for k, v in values.items() if k != Sym(var)}
+            return integral(substitute(body, inner), var, None if lo is None else substitute(lo, values),
+                            None if hi is None else substitute(hi, values))
+    raise TypeError(f"cannot substitute in {type(node).__name__}")
