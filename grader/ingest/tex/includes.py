@@ -1,10 +1,12 @@
 """`\\input`/`\\include`/`\\usepackage{<local .sty>}` spliced in, for files inside the submission
-folder only (never `..` or absolute paths), with depth and size caps."""
+folder only (never `..` or absolute paths), with depth and size caps. A file `\\includeonly` leaves
+out is spliced inside `\\iffalse ... \\fi` (hidden text: TeX does not read it);
+`\\InputIfFileExists{f}{yes}{no}` becomes `\\IfFileExists{f}{<f> yes}{no}`, decided by the expander."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.ingest.limits import Limits, RejectedFile
@@ -14,8 +16,10 @@ from grader.ingest.text import decode
 MAX_INCLUDE_DEPTH = 8
 MAX_INCLUDES = 200
 
+_GROUP = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
 _INCLUDE = re.compile(
-    r"\\(?P<cmd>input|include|subfile|InputIfFileExists)\s*\{(?P<arg>[^{}\n]*)\}"
+    rf"\\InputIfFileExists\s*\{{(?P<maybe>[^{{}}\n]*)\}}\s*(?P<yes>{_GROUP})\s*(?P<no>{_GROUP})"
+    r"|\\(?P<cmd>input|include|subfile|InputIfFileExists)\s*\{(?P<arg>[^{}\n]*)\}"
     r"|\\(?P<pkg>usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{(?P<pkgs>[^{}]*)\}"
     r"|\\input\s+(?P<bare>[^\s{}\\]+)")
 
@@ -28,6 +32,12 @@ class IncludeState:
     problems: list[str]
     count: int = 0
     size: int = 0
+    only: frozenset[str] | None = None  # \includeonly's list
+
+
+def exists_in_submission(name: str, st: IncludeState) -> bool:
+    """\\IfFileExists: whether TeX would find the file among the submission's own."""
+    return _safe_file(name, replace(st, problems=[]), ("", ".tex")) is not None
 
 
 def _safe_file(name: str, st: IncludeState, suffixes: tuple[str, ...]) -> Path | None:
@@ -56,7 +66,16 @@ def _safe_file(name: str, st: IncludeState, suffixes: tuple[str, ...]) -> Path |
 def resolve_includes(src: str, st: IncludeState, depth: int = 0, stack: tuple[Path, ...] = ()) -> str:
     """Splice \\input/\\include files and local packages into the (comment-stripped) source."""
 
+    if st.only is None:
+        only = re.search(r"\\includeonly\s*\{([^{}]*)\}", src)
+        if only:
+            st.only = frozenset(n.strip() for n in only.group(1).split(","))
+
     def splice(m: re.Match) -> str:
+        if m.group("maybe") is not None:
+            path = _safe_file(m.group("maybe"), st, ("", ".tex"))
+            content = load(path, f"\\InputIfFileExists{{{m.group('maybe').strip()}}}") if path else ""
+            return f"\\IfFileExists{{{m.group('maybe')}}}{{{content}{m.group('yes')[1:-1]}}}{m.group('no')}"
         if m.group("pkg"):
             kept = []
             spliced = []
@@ -76,7 +95,10 @@ def resolve_includes(src: str, st: IncludeState, depth: int = 0, stack: tuple[Pa
             if not any(name.strip() in p for p in st.problems):
                 st.problems.append(f"\\input{{{name.strip()}}}: no such file in the submission")
             return ""
-        return load(path, f"\\input{{{name.strip()}}}")
+        content = load(path, f"\\input{{{name.strip()}}}")
+        if m.group("cmd") == "include" and st.only is not None and name.strip() not in st.only:
+            return f"\\iffalse{content}\\fi "  # \includeonly leaves it out
+        return content
 
     def load(path: Path, what: str) -> str:
         if depth + 1 > MAX_INCLUDE_DEPTH or path in stack:

@@ -88,11 +88,11 @@ def render_items(walker: Walker, items, letters: bool, auto_labels: list[str]) -
             on = checked or (chosen_by_bold and bold)
             rest = body.replace(CHECKED, "").replace(UNCHECKED, "").strip()
             rest = re.sub(r"^[(\[]?[a-hA-H][)\]]\s*", "", rest)
-            walker.out.append(f"[{'x' if on else ' '}] ({letter}) {rest}\n")
+            walker.put(f"[{'x' if on else ' '}] ({letter}) {rest}\n")
             continue
         if label is None:
             label = auto_labels[n]  # as the PDF prints it: "(a)", "1.", "Q1.2)"
-        walker.out.append(f"{label} {body}\n")
+        walker.put(f"{label} {body}\n")
 
 
 def _roman(n: int) -> str:

@@ -1,117 +1,211 @@
-"""The student's own macros and environments expanded (`\\newcommand`, `\\def`, `\\newenvironment`,
-... with arguments), with caps against macros that never end."""
+"""The expander: the student's own macros and environments expanded, and the text TeX does not read
+left out, with caps against macros that never end.
+
+Definitions are read in order (definitions.py); a use is replaced by its body with the arguments
+substituted, and the result expanded again. Conditionals are read as TeX reads them: a conditional
+opens, the branch TeX reads is expanded, a branch it skips is written to the hidden-text log
+(hidden.py) with a marker where it was, and the skipping goes on across macro bodies until the
+matching \\fi, counting the conditionals met on the way. What a condition is comes from
+conditionals.py; a condition the reader cannot know makes every branch "unsure".
+
+Also left out, and logged: comment environments (comment, `\\excludecomment`, versions), the body of an
+environment that drops it (environ without `\\BODY`, xparse without its "b" argument), the argument
+a macro drops (`\\newcommand\\hide[1]{}`, `\\let\\hide\\@gobble`, `\\def\\hide#1\\endhide{}`), and the
+uses of a macro defined in a branch the reader could not decide.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from grader.ingest.limits import Limits, RejectedFile
-from grader.ingest.tex.source import (CS, VERB_START, find_braced_after, read_braced, read_bracketed, skip_spaces,
-                                      verbatim_end)
+from grader.ingest.tex import conditionals
+from grader.ingest.tex.definitions import DEFINERS, Definitions, Env, Macro
+from grader.ingest.tex.hidden import HiddenLog, HiddenRecord
+from grader.ingest.tex.source import CS, VERB_START, brace_table, read_braced, read_bracketed, skip_spaces, verbatim_end
 
 MAX_EXPANSIONS = 50_000
 MAX_EXPANSION_DEPTH = 60
+MAX_OPEN_CONDITIONALS = 200
+_CS_NAME = re.compile(r"\\([a-zA-Z@]+)")
+_BRACE = re.compile(r"[{}]")
+_ENDS_IN_WORD = re.compile(r"\\[a-zA-Z@]+$")
+_BODY = re.compile(r"\\BODY(?![a-zA-Z@])")
 
 
 @dataclass
-class Macro:
-    nargs: int
-    body: str
-    default: str | None = None  # the first argument is optional with this default
+class _Conditional:
+    """A conditional TeX has opened and not yet closed."""
+
+    value: bool | int | None  # \ifcase: the case number; None: the reader cannot know
+    what: str  # "\\ifnum on a number the reader cannot know", for the reports
+    case: bool = False
+    branch: int = 0  # which branch the text is in: 0, 1 after an \or ..., -1 after \else
+    done: bool = False  # a branch was read already (\ifcase)
+    skipping: bool = False
+    nested: int = 0  # conditionals opened inside the skipped text
+    record: HiddenRecord | None = None
+    undecided_text: str = ""  # what an undecided branch holds: its definitions become uncertain
+
+    def reads(self, branch: int) -> bool | None:
+        """Whether TeX reads this branch (None: unknown)."""
+        if self.value is None:
+            return None
+        if self.case:
+            return self.value == branch if branch >= 0 else not self.done
+        return bool(self.value) == (branch == 0)
 
 
-@dataclass
-class Env:
-    nargs: int
-    begin: str
-    end: str
-    default: str | None = None
+class MacroExpander(Definitions):
+    """Expands user-defined macros and environments, TeX-style, and leaves out what TeX does not read."""
 
-
-_DEFINERS = {"newcommand", "renewcommand", "providecommand", "DeclareRobustCommand",
-             "DeclareMathOperator", "newenvironment", "renewenvironment", "def", "gdef",
-             "edef", "xdef", "let", "NewDocumentCommand", "RenewDocumentCommand",
-             "DeclareDocumentCommand", "ProvideDocumentCommand"}
-
-
-class MacroExpander:
-    """Expands user-defined macros and environments, TeX-style: definitions are read in order,
-    uses are replaced by their bodies with arguments substituted, and the result is expanded again."""
-
-    def __init__(self, limits: Limits | None = None):
-        self.macros: dict[str, Macro] = {}
-        self.envs: dict[str, Env] = {}
+    def __init__(self, limits: Limits | None = None, log: HiddenLog | None = None,
+                 file_exists: Callable[[str], bool] | None = None):
+        super().__init__()
         self.expansions = 0
         self.max_chars = (limits.max_text_chars if limits else 2_000_000)
+        self.log = log if log is not None else HiddenLog()
+        self.file_exists = file_exists or (lambda name: False)
+        self.conds: list[_Conditional] = []
+        self.unfinished: str | None = None  # a macro at the end of a body that needs the text after it
+        self.spliced = 0
+        self.size = 0
+
+    # -- the loop -------------------------------------------------------------------------------------
 
     def expand(self, src: str, depth: int = 0) -> str:
         if depth > MAX_EXPANSION_DEPTH:
             raise RejectedFile(f"a macro expands into itself more than {MAX_EXPANSION_DEPTH} times")
         out: list[str] = []
-        size = 0
         i = 0
         n = len(src)
         while i < n:
+            if self.conds and self.conds[-1].skipping:
+                i = self._skip(src, i, out)
+                continue
             j = src.find("\\", i)
             if j < 0:
-                out.append(src[i:])
+                self._text(src[i:], out)
                 break
-            out.append(src[i:j])
+            self._text(src[i:j], out)
             m = CS.match(src, j)
             if m is None:  # a backslash at the very end
                 out.append(src[j:])
                 break
-            name = m.group(1)
-            k = m.end()
-            if name in ("verb", "begin"):
-                v = VERB_START.match(src, j)
-                if v and (v.group("d") or v.group("env")):
-                    stop = verbatim_end(src, v)
-                    out.append(src[j:stop])
-                    i = stop
-                    continue
-                env = read_braced(src, k)
-                if env and env[0].strip() in self.envs:
-                    piece, i = self._use_env(src, env[0].strip(), env[1])
-                    out.append(self.expand(piece, depth + 1))
-                    continue
-            elif name == "end":
-                env = read_braced(src, k)
-                if env and env[0].strip() in self.envs:
-                    out.append(self.expand(self.envs[env[0].strip()].end, depth + 1))
-                    i = env[1]
-                    continue
-            if name in _DEFINERS:
-                i = self._define(src, name, k)
-                if i > k or name in {"def", "gdef", "edef", "xdef", "let"}:
-                    continue
-                out.append(src[j:k])
-                i = k
-                continue
-            macro = self.macros.get(name)
-            if macro is None:
-                out.append(src[j:k])
-                i = k
-                continue
-            args, i = self._read_args(src, k, macro)
-            if args is None:  # the arguments are missing (end of text): leave it as written
-                out.append(src[j:k])
-                i = k
-                continue
-            self.expansions += 1
-            if self.expansions > MAX_EXPANSIONS:
-                raise RejectedFile(f"macros expand more than {MAX_EXPANSIONS:,} times")
-            piece = self.expand(_substitute(macro.body, args), depth + 1)
-            out.append(piece)
-            if i < n and src[i].isalpha() and _ENDS_IN_WORD.search(piece[-40:]):
-                out.append(" ")  # a control word must stay apart from the letters after it
-            size += len(piece)
-            if size > self.max_chars:
-                raise RejectedFile(f"macros expand to more than {self.max_chars:,} characters")
+            i = self._control(src, j, m.group(1), m.end(), depth, out)
+            if self.unfinished is not None and (depth == 0 or i < n):
+                # a macro at the end of a body took the text that follows it: read on from there
+                src = self.unfinished + src[i:]
+                self.unfinished = None
+                self.spliced += len(src)
+                if self.spliced > 20 * self.max_chars:
+                    raise RejectedFile("macros re-read the text too many times")
+                i, n = 0, len(src)
         return "".join(out)
 
+    def expand_text(self, text: str) -> str:
+        """A small text expanded for a test (\\equal): nothing is logged."""
+        keeping, self.log.keeping = self.log.keeping, False
+        conds, self.conds = self.conds, []
+        try:
+            return self.expand(text, MAX_EXPANSION_DEPTH - 2)
+        except RejectedFile:
+            return text
+        finally:
+            self.log.keeping, self.conds = keeping, conds
+            self.unfinished = None
+
+    def _text(self, text: str, out: list[str]) -> None:
+        if not text:
+            return
+        out.append(text)
+        if "{" in text or "}" in text:
+            for brace in _BRACE.findall(text):
+                self.open_group() if brace == "{" else self.close_group()
+
+    def _control(self, src: str, j: int, name: str, k: int, depth: int, out: list[str]) -> int:
+        """Read the control sequence `\\name` (src[j:k]); where the text goes on."""
+        if name in ("verb", "begin", "end"):
+            return self._environment_edge(src, j, name, k, depth, out)
+        if name in ("fi", "else", "or") or self.lets.get(name) in ("fi", "else", "or"):
+            self._branch_end(self.lets.get(name, name), out)
+            return k
+        if name == "unless" or conditionals.is_conditional(name, self):
+            return self._open_conditional(src, j, name, k, out)
+        if name in conditionals.BRANCH_MACROS or conditionals.UNKNOWN_TEST.search(name):
+            return self._branch_macro(src, j, name, k, depth, out)
+        if name in DEFINERS:
+            i = self.define(src, name, k)
+            if i > k or name in {"def", "gdef", "edef", "xdef", "let"}:
+                return i
+            out.append(src[j:k])
+            return k
+        if self.set_flag(name):
+            return k
+        if name == "global":
+            self.global_next = True
+            return k
+        if name in ("begingroup", "bgroup", "endgroup", "egroup"):
+            self.open_group() if name in ("begingroup", "bgroup") else self.close_group()
+            out.append(src[j:k])
+            return k
+        if name == "comment":  # \comment ... \endcomment
+            end = src.find("\\endcomment", k)
+            stop = len(src) if end < 0 else end + len("\\endcomment")
+            out.append(self.log.add(src[k:stop - (len("\\endcomment") if end >= 0 else 0)],
+                                    "in a comment (\\comment)", latex=True))
+            return stop
+        if name == "csname":  # \csname hide\endcsname is \hide
+            m = re.compile(r"\s*([a-zA-Z@]+)\s*\\endcsname").match(src, k)
+            if m and (m.group(1) in self.macros or m.group(1) in self.uncertain):
+                src2 = f"\\{m.group(1)}" + src[m.end():]
+                self.unfinished = src2
+                return len(src)
+        if name in self.uncertain:
+            return self._uncertain_use(src, j, name, k, out)
+        macro = self.macros.get(name)
+        if macro is None:
+            out.append(src[j:k])
+            return k
+        args, i = self._read_args(src, k, macro)
+        if args is None:
+            if depth > 0 and skip_spaces(src, k) >= len(src):
+                self.unfinished = src[j:]  # its arguments follow the body it ends: read on there
+                return len(src)
+            out.append(src[j:k])  # the arguments are missing: leave it as written
+            return k
+        self._count(1)
+        body, used = _substitute(macro.body, args)
+        for index, arg in enumerate(args):
+            given = not (index == 0 and arg is macro.default)  # a default left unused is no hidden text
+            if index + 1 not in used and arg.strip() and given:
+                out.append(self.log.add(arg, f"dropped by {_display(name)}, which does not print its argument",
+                                        latex=True))
+        piece = self.expand(body, depth + 1)
+        self._output(piece, src, i, out)
+        return i
+
+    def _output(self, piece: str, src: str, i: int, out: list[str]) -> None:
+        out.append(piece)
+        if i < len(src) and src[i].isalpha() and _ENDS_IN_WORD.search(piece[-40:]):
+            out.append(" ")  # a control word must stay apart from the letters after it
+        self.size += len(piece)
+        if self.size > self.max_chars:
+            raise RejectedFile(f"macros expand to more than {self.max_chars:,} characters")
+
+    def _count(self, n: int) -> None:
+        self.expansions += n
+        if self.expansions > MAX_EXPANSIONS:
+            raise RejectedFile(f"macros expand more than {MAX_EXPANSIONS:,} times")
+
+    # -- arguments -------------------------------------------------------------------------------------
+
     def _read_args(self, src: str, i: int, macro: Macro | Env) -> tuple[list[str] | None, int]:
+        if isinstance(macro, Macro) and (macro.delimiters or macro.prefix):
+            return self._read_delimited(src, i, macro)
         args: list[str] = []
         count = macro.nargs
         if macro.default is not None and count:
@@ -123,143 +217,315 @@ class MacroExpander:
                 args.append(macro.default)
             count -= 1
         for _ in range(count):
-            i = skip_spaces(src, i)
-            if i >= len(src):
+            got = _read_arg(src, i)
+            if got is None:
                 return None, i
-            if src[i] == "{":
-                got = read_braced(src, i)
-                if got is None:
-                    return None, i
-                args.append(got[0])
-                i = got[1]
-            elif src[i] == "\\":
-                m = CS.match(src, i)
-                if m is None:  # a backslash at the very end
-                    return None, i
-                args.append(m.group(0))
-                i = m.end()
-            elif src[i] in "}":
-                return None, i
-            else:
-                args.append(src[i])
-                i += 1
+            args.append(got[0])
+            i = got[1]
         return args, i
 
-    def _use_env(self, src: str, name: str, after: int) -> tuple[str, int]:
-        env = self.envs[name]
-        args, i = self._read_args(src, after, env)
-        if args is None:
-            args, i = [], after
-        return _substitute(env.begin, args), i
+    def _read_delimited(self, src: str, i: int, macro: Macro) -> tuple[list[str] | None, int]:
+        """\\def\\x.#1\\end{...}: the prefix, then each argument up to its delimiter (outside braces)."""
+        if macro.prefix:
+            i = skip_spaces(src, i)
+            if not src.startswith(macro.prefix, i):
+                return None, i
+            i += len(macro.prefix)
+        args: list[str] = []
+        for delimiter in macro.delimiters:
+            if not delimiter:
+                got = _read_arg(src, i)
+            else:
+                stop = _find_outside_braces(src, i, delimiter)
+                got = None if stop is None else (_unbrace(src[i:stop]), stop + len(delimiter))
+            if got is None:
+                return None, i
+            args.append(got[0])
+            i = got[1]
+        return args, i
 
-    def _define(self, src: str, name: str, k: int) -> int:
-        """Record a definition starting after `\\name` at k; return where it ends (k if unreadable)."""
-        i = k
-        if name in {"def", "gdef", "edef", "xdef"}:
-            m = CS.match(src, skip_spaces(src, i))
-            if not m:
-                return k
-            target = m.group(1)
-            params = re.match(r"(?:#\d)*", src[m.end():])
-            after = m.end() + params.end()
-            if after >= len(src) or src[after] != "{":
-                # delimited parameters (\def\x#1.{...}) are not expanded: skip the definition
-                got = find_braced_after(src, after)
-                return got if got is not None else k
-            body = read_braced(src, after)
-            if body is None:
-                return k
-            self.macros[target] = Macro(len(params.group(0)) // 2, body[0])
-            return body[1]
-        if name == "let":
-            m = re.compile(r"\s*\\([a-zA-Z@]+|.)\s*=?\s*\\([a-zA-Z@]+|.)").match(src, i)
-            if not m:
-                return k
-            if m.group(2) in self.macros:
-                self.macros[m.group(1)] = self.macros[m.group(2)]
-            return m.end()
-        star = src.startswith("*", i)
-        if star:
-            i += 1
-        i = skip_spaces(src, i)
-        if name in {"newenvironment", "renewenvironment"}:
-            target = read_braced(src, i)
-            if target is None:
-                return k
-            i = target[1]
-            nargs, default, i = _read_arg_count(src, i)
-            begin = read_braced(src, skip_spaces(src, i))
-            if begin is None:
-                return k
-            end = read_braced(src, skip_spaces(src, begin[1]))
-            if end is None:
-                return k
-            self.envs[target[0].strip()] = Env(nargs, begin[0], end[0], default)
-            return end[1]
-        # \newcommand{\name} or \newcommand\name
-        if src.startswith("{", i):
-            target = read_braced(src, i)
-            if target is None:
-                return k
-            cs = CS.match(target[0].strip())
-            if not cs:
-                return k
-            tname, i = cs.group(1), target[1]
-        else:
-            cs = CS.match(src, i)
-            if not cs:
-                return k
-            tname, i = cs.group(1), cs.end()
-        if name == "DeclareMathOperator":
-            body = read_braced(src, skip_spaces(src, i))
-            if body is None:
-                return k
-            self.macros[tname] = Macro(0, f"\\operatorname{{{body[0]}}}")
-            return body[1]
-        if name.endswith("DocumentCommand"):
-            spec = read_braced(src, skip_spaces(src, i))
-            if spec is None:
-                return k
-            kinds = re.findall(r"[mo]|O\{[^}]*\}", spec[0])
-            body = read_braced(src, skip_spaces(src, spec[1]))
-            if body is None:
-                return k
-            default = None
-            if kinds and kinds[0] != "m":
-                default = kinds[0][2:-1] if kinds[0].startswith("O") else ""
-            if name != "ProvideDocumentCommand" or tname not in self.macros:
-                self.macros[tname] = Macro(len(kinds), body[0], default)
-            return body[1]
-        nargs, default, i = _read_arg_count(src, i)
-        body = read_braced(src, skip_spaces(src, i))
-        if body is None:
+    # -- environments ----------------------------------------------------------------------------------
+
+    def _environment_edge(self, src: str, j: int, name: str, k: int, depth: int, out: list[str]) -> int:
+        got = read_braced(src, k)
+        env = got[0].strip() if got else ""
+        if name == "begin" and env in self.comment_envs:
+            stop, after = _env_end(src, env, got[1])
+            out.append(self.log.add(src[got[1]:stop], f"in a {env} environment, which LaTeX leaves out", latex=True))
+            return after
+        if name in ("verb", "begin"):
+            v = VERB_START.match(src, j)
+            if v and (v.group("d") or v.group("env")):
+                stop = verbatim_end(src, v)
+                out.append(src[j:stop])
+                return stop
+        if got is None:
+            out.append(src[j:k])
             return k
-        if name != "providecommand" or tname not in self.macros:
-            self.macros[tname] = Macro(nargs, body[0], default)
-        return body[1]
+        if env == "document":
+            if name == "begin":
+                self.log.keeping = True
+            out.append(src[j:got[1]])
+            return got[1]
+        if name == "begin" and env in self.uncertain_envs:
+            stop, after = _env_end(src, env, got[1])
+            out.append(self.log.add(src[j:after], f"the {env} environment is defined in a branch the reader "
+                                                  "cannot decide", unsure=True, latex=True))
+            return after
+        user = self.envs.get(env)
+        if name == "end":
+            if user is not None and user.body is None:
+                piece = self.expand(user.end, depth + 1)
+                self._output(piece, src, got[1], out)
+            else:
+                out.append(src[j:got[1]])
+            self.close_group()
+            return got[1]
+        self.open_group()
+        if user is None:
+            out.append(src[j:got[1]])
+            return got[1]
+        args, i = self._read_args(src, got[1], user)
+        if args is None:
+            args, i = [], got[1]
+        self._count(1)
+        if user.body is None:
+            body, _ = _substitute(user.begin, args)
+            self._output(self.expand(body, depth + 1), src, i, out)
+            return i
+        # the environment takes its body: the whole of it, up to its \end
+        stop, after = _env_end(src, env, i)
+        text = src[i:stop]
+        code = user.begin + user.end
+        if user.body == "\\BODY":
+            body, _ = _substitute(code, args)
+            used = bool(_BODY.search(body))
+            body = _BODY.sub(lambda _m: text, body)
+        else:
+            position = int(user.body[1:]) - 1
+            body, used_args = _substitute(code, args[:position] + [text] + args[position:])
+            used = position + 1 in used_args
+        if not used and text.strip():
+            out.append(self.log.add(text, f"in a {env} environment, which does not print its body", latex=True))
+        self._output(self.expand(body, depth + 1), src, after, out)
+        self.close_group()
+        return after
+
+    # -- conditionals ----------------------------------------------------------------------------------
+
+    def _open_conditional(self, src: str, j: int, name: str, k: int, out: list[str]) -> int:
+        negate = False
+        if name == "unless":
+            m = _CS_NAME.match(src, skip_spaces(src, k))
+            if m is None or not conditionals.is_conditional(m.group(1), self):
+                return k
+            negate, name, k = True, m.group(1), m.end()
+        value, i, what = conditionals.evaluate(name, src, k, self)
+        case = self.lets.get(name, name) == "ifcase"
+        if negate:
+            value = None if value is None or case else not value
+            what = f"\\unless{what}"
+        if len(self.conds) >= MAX_OPEN_CONDITIONALS:
+            raise RejectedFile(f"more than {MAX_OPEN_CONDITIONALS} conditionals are open at once")
+        cond = _Conditional(value, what, case)
+        self.conds.append(cond)
+        if cond.reads(0) is True:
+            cond.done = True
+        else:
+            self._start_skipping(cond, out)
+        return i
+
+    def _start_skipping(self, cond: _Conditional, out: list[str]) -> None:
+        cond.skipping = True
+        unsure = cond.value is None
+        reason = (f"in a conditional the reader cannot decide ({cond.what}): a TA reads it" if unsure
+                  else f"in a branch TeX skips ({cond.what})")
+        cond.record, mark = self.log.open(reason, unsure=unsure, latex=True)
+        out.append(mark)
+
+    def _skipped(self, cond: _Conditional, text: str) -> None:
+        self.log.extend(cond.record, text)
+        if cond.value is None and len(cond.undecided_text) < 100_000:
+            cond.undecided_text += text
+
+    def _stop_skipping(self, cond: _Conditional) -> None:
+        cond.skipping = False
+        if cond.value is None:
+            self.taint(cond.undecided_text)  # also in the preamble, where nothing is logged
+            cond.undecided_text = ""
+        cond.record = None
+
+    def _branch_end(self, token: str, out: list[str]) -> None:
+        """\\else, \\or or \\fi met in a branch TeX reads: the other branches are skipped."""
+        if not self.conds or (token == "or" and not self.conds[-1].case):
+            return  # a stray one
+        cond = self.conds[-1]
+        if token == "fi":
+            self.conds.pop()
+            return
+        cond.branch = -1 if token == "else" else cond.branch + 1
+        cond.done = True
+        self._start_skipping(cond, out)
+
+    def _skip(self, src: str, i: int, out: list[str]) -> int:
+        """Text TeX skips: up to the \\else, \\or or \\fi that ends the branch, counting the
+        conditionals opened on the way (macros are not expanded here, as in TeX)."""
+        cond = self.conds[-1]
+        for m in _CS_NAME.finditer(src, i):
+            name = m.group(1)
+            token = self.lets.get(name, name)
+            if token == "fi":
+                if cond.nested:
+                    cond.nested -= 1
+                    continue
+            elif token in ("else", "or"):
+                if cond.nested or (token == "or" and not cond.case):
+                    continue
+            elif name != "unless" and conditionals.is_conditional(name, self):
+                cond.nested += 1
+                continue
+            else:
+                continue
+            self._skipped(cond, src[i:m.start()])
+            self._stop_skipping(cond)
+            if token == "fi":
+                self.conds.pop()
+            else:
+                cond.branch = -1 if token == "else" else cond.branch + 1
+                if cond.reads(cond.branch) is True:
+                    cond.done = True
+                else:
+                    self._start_skipping(cond, out)
+            return m.end()
+        self._skipped(cond, src[i:])
+        return len(src)
+
+    def _branch_macro(self, src: str, j: int, name: str, k: int, depth: int, out: list[str]) -> int:
+        """\\ifthenelse{test}{yes}{no} and its kin: the branch the test picks is read; the other is
+        logged (both, as unsure, when the test cannot be known)."""
+        known = conditionals.BRANCH_MACROS.get(name)
+        if known is None:  # an expl3-style test the reader does not know: take the braced groups that follow
+            test = None
+            groups: list[str] = []
+            i = k
+            while len(groups) < 6 and (got := _read_arg(src, i)) is not None and src[skip_spaces(src, i)] == "{":
+                groups.append(got[0])
+                i = got[1]
+            shape = "TF" if name.endswith("TF") or len(groups) > 2 else ("T" if name.endswith("T") else "F")
+            branches = groups[-len(shape):] if len(groups) >= len(shape) else groups
+            args: list[str] = []
+        else:
+            count, test, shape = known
+            args, i = self._read_args(src, k, Macro(count + len(shape), ""))
+            if args is None:
+                if depth > 0 and skip_spaces(src, k) >= len(src):
+                    self.unfinished = src[j:]
+                    return len(src)
+                out.append(src[j:k])
+                return k
+            args, branches = args[:count], args[count:]
+        self._count(1)
+        value = test(args, self) if test is not None else None
+        what = f"\\{name}"
+        for branch_shape, text in zip(shape, branches):
+            reads = None if value is None else (value if branch_shape == "T" else not value)
+            if reads:
+                self._output(self.expand(text, depth + 1), src, i, out)
+            elif reads is None:
+                out.append(self.log.add(text, f"in a conditional the reader cannot decide ({what}): a TA reads it",
+                                        unsure=True, latex=True))
+                self.taint(text)
+            else:
+                out.append(self.log.add(text, f"in a branch TeX skips ({what})", latex=True))
+        return i
+
+    def _uncertain_use(self, src: str, j: int, name: str, k: int, out: list[str]) -> int:
+        """A macro defined in a branch the reader could not decide: what it prints is unknown."""
+        macro = self.macros.get(name)
+        i = k
+        if macro is not None:
+            args, end = self._read_args(src, k, macro)
+            i = end if args is not None else k
+        else:  # no certain definition: its arguments are the groups that follow
+            while (got := _read_arg(src, i)) is not None and src[skip_spaces(src, i)] in "{[":
+                i = got[1]
+        out.append(self.log.add(src[j:i], f"\\{name} is defined in a branch the reader cannot decide: a TA "
+                                          "reads it", unsure=True, latex=True))
+        return i
 
 
-def _read_arg_count(src: str, i: int) -> tuple[int, str | None, int]:
-    nargs = 0
-    default = None
-    opt = read_bracketed(src, skip_spaces(src, i))
-    if opt is not None and opt[0].strip().isdigit():
-        nargs = min(9, int(opt[0].strip()))
-        i = opt[1]
-        opt2 = read_bracketed(src, skip_spaces(src, i))
-        if opt2 is not None:
-            default = opt2[0]
-            i = opt2[1]
-    return nargs, default, i
+def _display(name: str) -> str:
+    """How a report names a macro: `\\hide`, or the active character `|` (catcodes.py)."""
+    m = re.fullmatch(r"@active([a-p]+)", name)
+    if m:
+        return "the active character " + repr(chr(int("".join(f"{ord(c) - 97:x}" for c in m.group(1)), 16)))
+    return f"\\{name}"
 
 
-_ENDS_IN_WORD = re.compile(r"\\[a-zA-Z@]+$")
+def _read_arg(src: str, i: int) -> tuple[str, int] | None:
+    """One undelimited argument at i: a braced group, a control sequence, or a character."""
+    i = skip_spaces(src, i)
+    if i >= len(src):
+        return None
+    if src[i] == "{":
+        return read_braced(src, i)
+    if src[i] == "[":  # an optional argument of an unknown macro, for the greedy readers
+        got = read_bracketed(src, i)
+        if got is not None:
+            return got
+    if src[i] == "\\":
+        m = CS.match(src, i)
+        return (m.group(0), m.end()) if m else None
+    if src[i] == "}":
+        return None
+    return src[i], i + 1
 
 
-def _substitute(body: str, args: list[str]) -> str:
-    """#1..#9 -> arguments, ## -> #. TeX tokenizes before substituting, so a control word before
-    an argument that starts with a letter must stay apart from it: a space keeps them apart."""
+@lru_cache(maxsize=64)
+def _delimiter_scan(delimiter: str) -> re.Pattern:
+    word = delimiter.startswith("\\") and delimiter[-1].isalpha()
+    return re.compile(f"(?P<d>{re.escape(delimiter)}{'(?![a-zA-Z@])' if word else ''})|\\\\.|[{{}}]", re.S)
+
+
+def _find_outside_braces(src: str, i: int, delimiter: str) -> int | None:
+    """Where `delimiter` first stands outside braces, from i (TeX's delimited arguments)."""
+    depth = 0
+    for m in _delimiter_scan(delimiter).finditer(src, i):
+        if m.group("d") is not None and depth == 0:
+            return m.start()
+        if m.group(0) == "{":
+            depth += 1
+        elif m.group(0) == "}":
+            depth -= 1
+            if depth < 0:
+                return None
+    return None
+
+
+def _unbrace(text: str) -> str:
+    stripped = text.strip()
+    if stripped.startswith("{") and brace_table(stripped).get(0) == len(stripped) - 1:
+        return stripped[1:-1]
+    return text
+
+
+def _env_end(src: str, name: str, i: int) -> tuple[int, int]:
+    """(start of the matching \\end{name}, index after it), from i; the end of the text if none."""
+    pattern = re.compile(r"\\(begin|end)\s*\{" + re.escape(name) + r"\}")
+    depth = 1
+    for m in pattern.finditer(src, i):
+        depth += 1 if m.group(1) == "begin" else -1
+        if depth == 0:
+            return m.start(), m.end()
+    return len(src), len(src)
+
+
+def _substitute(body: str, args: list[str]) -> tuple[str, set[int]]:
+    """#1..#9 -> arguments, ## -> #; and which arguments the body uses. TeX tokenizes before
+    substituting, so a control word before an argument that starts with a letter must stay apart
+    from it: a space keeps them apart."""
     out: list[str] = []
+    used: set[int] = set()
     last = 0
     for m in re.finditer(r"##|#([1-9])", body):
         out.append(body[last:m.start()])
@@ -267,13 +533,14 @@ def _substitute(body: str, args: list[str]) -> str:
             out.append("#")
         else:
             index = int(m.group(1)) - 1
+            used.add(index + 1)
             value = args[index] if index < len(args) else ""
             if value[:1].isalpha() and _ENDS_IN_WORD.search(body[max(0, m.start() - 40):m.start()]):
                 out.append(" ")
             out.append(value)
         last = m.end()
     out.append(body[last:])
-    return "".join(out)
+    return "".join(out), used
 
 
 def expand_macros(src: str, limits: Limits | None = None) -> str:

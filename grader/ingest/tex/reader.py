@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 import time
+from functools import partial
 from pathlib import Path
 
 from grader.ingest.document import Document, GridFinding, HiddenText
 from grader.ingest.grids import RGB, checkbox_options, heading_index, nearest_heading, parse_color, parse_color_spec
 from grader.ingest.limits import Limits, RejectedFile
-from grader.ingest.tex.includes import IncludeState, included_by_main, resolve_includes
+from grader.ingest.tex.catcodes import follow_catcodes
+from grader.ingest.tex.hidden import HiddenLog, HiddenRecord
+from grader.ingest.tex.includes import IncludeState, exists_in_submission, included_by_main, resolve_includes
 from grader.ingest.tex.macros import MacroExpander
-from grader.ingest.tex.source import GRID_OPEN, HIDDEN_OPEN, MARK_CLOSE, PRIVATE, strip_comments
+from grader.ingest.tex.source import GRID_OPEN, MARKER, PRIVATE, marker_index, strip_comments
 from grader.ingest.tex.walker import Walker
 from grader.ingest.text import decode, students_from_text
 
@@ -22,16 +25,16 @@ def _finish_text(text: str) -> tuple[str, dict[int, int], dict[int, int]]:
     # LaTeX ignores indentation; a regex like [ \t]+\n would be quadratic on long runs of spaces
     text = "\n".join(line.strip(" \t") for line in text.split("\n"))
     # a line that only held hidden text joins the line before, so no blank lines are left behind
-    text = re.sub(f"\n((?:{HIDDEN_OPEN}\\d+{MARK_CLOSE})+)(?=\n)", r"\1", text)
+    text = re.sub(f"\n((?:{MARKER.pattern})+)(?=\n)", lambda m: m.group(1), text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
     offsets: dict[int, int] = {}
     hidden: dict[int, int] = {}
     out = []
     last = 0
     removed = 0
-    for m in re.finditer(f"([{GRID_OPEN}{HIDDEN_OPEN}])(\\d+){MARK_CLOSE}", text):
+    for m in MARKER.finditer(text):
         out.append(text[last:m.start()])
-        (offsets if m.group(1) == GRID_OPEN else hidden)[int(m.group(2))] = m.start() - removed
+        (offsets if m.group(1) == GRID_OPEN else hidden).setdefault(marker_index(m), m.start() - removed)
         removed += m.end() - m.start()
         last = m.end()
     out.append(text[last:])
@@ -110,12 +113,18 @@ def read_tex_source(src: str, name: str, limits: Limits, root: Path | None = Non
     if not src.strip():
         raise RejectedFile(f"{name} is empty")
     src = strip_comments(PRIVATE.sub("", src))
+    file_exists = None
     if root is not None:
         st = IncludeState(root, base or root, limits, problems)
         src = resolve_includes(src, st)
-    expanded = MacroExpander(limits).expand(src)
+        file_exists = partial(exists_in_submission, st=st)
+    begin = re.search(r"\\begin\s*\{document\}", src)
+    log = HiddenLog(keeping=begin is None)  # the preamble's skipped branches are no student's answers
+    src = follow_catcodes(src, log, begin.start() if begin else 0)
+    expanded = MacroExpander(limits, log, file_exists).expand(src)
+    log.keeping = True
     colors = _colors_defined(expanded)
-    walker = Walker(expanded, colors, started, limits)
+    walker = Walker(expanded, colors, started, limits, log)
     begin = re.search(r"\\begin\s*\{document\}", expanded)
     if begin:
         end = re.search(r"\\end\s*\{document\}", expanded[begin.end():])
@@ -137,11 +146,31 @@ def read_tex_source(src: str, name: str, limits: Limits, root: Path | None = Non
         offset = offsets[index]
         grids.append(GridFinding(offset, g["cells"], g["method"], g["confidence"], g["note"],
                                  nearest_heading(text, offset, headings), None, g["labels"]))
-    hidden = [HiddenText(h.text, h.reason, None, hidden_at.get(k)) for k, h in enumerate(walker.hidden)]
-    if hidden:
-        problems.append(f"{name} holds text a reader cannot see (white, \\phantom or tiny); it was not graded")
+    hidden = [HiddenText(_shown(record, colors, started, limits), record.reason, None, hidden_at.get(k),
+                         record.unsure)
+              for k, record in enumerate(log.records) if not record.cancelled and record.text.strip()]
+    hidden = [h for h in hidden if h.text]
+    if any(not h.unsure for h in hidden):
+        reasons = sorted({h.reason.split(" (")[0] for h in hidden if not h.unsure})
+        problems.append(f"{name} holds text a reader cannot see ({'; '.join(reasons[:4])}); it was not graded")
+    if any(h.unsure for h in hidden):
+        problems.append(f"{name} holds text the reader cannot tell whether TeX shows; it was not graded, and a TA "
+                        "reads the parts that hold it")
     return Document(source=name, kind="tex", text=text, grids=grids, hidden=hidden, problems=problems,
                     students=_students(walker, preamble[1], text))
+
+
+def _shown(record: HiddenRecord, colors: dict[str, RGB], started: float, limits: Limits) -> str:
+    """A hidden record's text as a reader would read it: LaTeX source is walked like the document."""
+    text = record.text
+    if record.latex:
+        try:
+            walker = Walker(text, colors, started, limits, HiddenLog(keeping=False))
+            walker.emit(0, len(text))
+            text = "".join(walker.out)
+        except RejectedFile:
+            pass
+    return " ".join(PRIVATE.sub("", text).split())[:300]
 
 
 def _title_author(walker: Walker, preamble: tuple[int, int]) -> tuple[str | None, str | None]:

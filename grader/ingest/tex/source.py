@@ -10,10 +10,23 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# Private-use characters: markers the walker leaves in the text and a last pass resolves. Student
-# text cannot hold them (they are removed on reading).
+# Private-use characters: markers the stages leave in the text and a last pass resolves. Student
+# text cannot hold them (they are removed on reading). A marker is an opener, its index as one
+# character of plane 15 (never a digit: a marker inside a table cell must not read as a cell label),
+# and the closer.
 GRID_OPEN, MARK_CLOSE, HIDDEN_OPEN = "\ue000", "\ue001", "\ue002"
-PRIVATE = re.compile("[\ue000-\ue01f]")
+PRIVATE = re.compile("[\ue000-\ue01f\U000F0000-\U000FFFFD]")
+MARKER = re.compile("([\ue000\ue002])([\U000F0000-\U000FFFFD])\ue001")
+MAX_MARKERS = 0xFFFD
+
+
+def marker(opener: str, index: int) -> str:
+    return f"{opener}{chr(0xF0000 + index)}{MARK_CLOSE}"
+
+
+def marker_index(m: re.Match) -> int:
+    return ord(m.group(2)) - 0xF0000
+
 
 # --- comments -------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from grader.ingest.grids import RGB, Fill, Label, parse_color, parse_color_spec, read_cells
-from grader.ingest.tex.source import GRID_OPEN, MARK_CLOSE, PRIVATE, read_braced, skip_spaces
+from grader.ingest.tex.source import GRID_OPEN, HIDDEN_OPEN, MARKER, PRIVATE, marker, read_braced, skip_spaces
 
 if TYPE_CHECKING:
     from grader.ingest.tex.walker import Walker
@@ -34,10 +34,11 @@ def tabular(walker: Walker, env: str, start: int, stop: int, only_grid: bool = F
             return False
         for row in rows:
             texts = [t for t in (c["text"] for c in row) if t]
-            if texts:
-                walker.out.append("  ".join(texts) + "\n")
+            hidden = "".join(c["hidden"] for c in row)  # where hidden text sat, for its part
+            if texts or hidden:
+                walker.put("  ".join(texts) + hidden + "\n")
         return True
-    walker.out.append(grid)
+    walker.put(grid)
     return True
 
 
@@ -111,9 +112,14 @@ def cell(walker: Walker, start: int, stop: int) -> dict:
         if rgb is None or max(rgb) - min(rgb) > 0.1 or max(rgb) > 0.2:
             text_color = tc.group(2)
     info["style"] = (text_color, bold)
-    text = walker.capture(*content)
+    # the cell's own colour is the paper under its text (\cellcolor{black} with black text is unseen)
+    layers = info["colors"]
+    paper = next((layers[k][0] for k in ("cell", "tblr", "column", "row") if k in layers and layers[k][0]), None)
+    with walker.papered(paper):
+        text = walker.capture(*content)
     # "$11$" reads as 11, as in the PDF
     info["text"] = " ".join(re.sub(r"\$\s*(\d+)\s*\$", r"\1", PRIVATE.sub("", text)).split())
+    info["hidden"] = "".join(m.group(0) for m in MARKER.finditer(text) if m.group(1) == HIDDEN_OPEN)
     return info
 
 
@@ -164,8 +170,8 @@ def table_grid(walker: Walker, rows: list[list[dict]], columns: list[tuple | Non
                          "labels": tuple(sorted(grid, key=lambda t: (int(t[0]), int(t[1:]))))})
     lines = []
     for row in rows:
-        lines.append(" ".join(c["text"] for c in row))
-    return f"{GRID_OPEN}{index}{MARK_CLOSE}" + "\n".join(lines) + "\n"
+        lines.append(" ".join(c["text"] for c in row) + "".join(c["hidden"] for c in row))
+    return marker(GRID_OPEN, index) + "\n".join(lines) + "\n"
 
 
 def _row_color(row: list[dict]) -> tuple | None:

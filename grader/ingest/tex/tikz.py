@@ -1,5 +1,7 @@
 """TikZ pictures: statements unrolled (`\\foreach`), labels and fills placed, a picture that is a
-grid (`\\fill` rectangles, `\\node`s, `matrix of nodes`, `\\draw grid`) read into a grid finding."""
+grid (`\\fill` rectangles, `\\node`s, `matrix of nodes`, `\\draw grid`) read into a grid finding.
+A node no one sees (opacity 0, the colour of what is under it, scaled to nothing, far off the page),
+in a picture or scope with such options too, is hidden text; a fill at opacity 0 is no fill."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from grader.ingest.grids import RGB, Fill, Label, parse_color, read_cells
 from grader.ingest.limits import RejectedFile
-from grader.ingest.tex.source import GRID_OPEN, MARK_CLOSE, read_braced, read_bracketed, skip_spaces
+from grader.ingest.tex.source import GRID_OPEN, marker, read_braced, read_bracketed, skip_spaces
+from grader.ingest.tex.visibility import CM, Veil, colour_veil, opacity_veil
 
 if TYPE_CHECKING:
     from grader.ingest.tex.walker import Walker
@@ -18,22 +21,68 @@ MAX_TIKZ_STATEMENTS = 20_000
 
 def picture(walker: Walker, start: int, stop: int) -> None:
     opt = walker.opt(start, stop)
-    body = walker.src[opt[2] if opt else start:stop]
+    options = walker.text_of((opt[0], opt[1])) if opt else ""
+    veil = node_veil(options, walker, None)
+    if veil is not None:
+        walker.veils.append(veil)
+    try:
+        _picture(walker, options, walker.src[opt[2] if opt else start:stop])
+    finally:
+        if veil is not None:
+            walker.veils.pop()
+
+
+def inline(walker: Walker, i: int, end: int) -> int:
+    """\\tikz[options]{...} or \\tikz[options] \\node{...}; read like a picture."""
+    opt = walker.opt(i, end)
+    j = skip_spaces(walker.src, opt[2] if opt else i)
+    got = walker.arg(j, end) if j < end and walker.src[j] == "{" else None
+    stop = got[2] if got else min(_statement_end(walker.src[:end], j), end)
+    body_start, body_stop = (got[0], got[1]) if got else (j, stop)
+    options = walker.text_of((opt[0], opt[1])) if opt else ""
+    veil = node_veil(options, walker, None)
+    if veil is not None:
+        walker.veils.append(veil)
+    try:
+        _picture(walker, options, walker.src[body_start:body_stop])
+    finally:
+        if veil is not None:
+            walker.veils.pop()
+    return stop
+
+
+def _picture(walker: Walker, options: str, body: str) -> None:
     statements = _tikz_statements(body, [0])
     labels: list[Label] = []
     fills: list[Fill] = []
     grids_drawn: list[tuple[float, float, float, float, float]] = []
-    texts: list[str] = []
+    texts: list[tuple[str, str, str, tuple[float, float]]] = []
     matrix_done = False
+    scopes = [options]
     for order, st in enumerate(statements):
         walker.tick()
+        if st.startswith("\\scope"):
+            scopes.append(st[len("\\scope"):].strip(" [];"))
+            continue
+        if st.startswith("\\endscope"):
+            if len(scopes) > 1:
+                scopes.pop()
+            continue
         if re.match(r"\s*\\matrix\b", st) and "matrix of" in st:
             if matrix_of_nodes(walker, st):
                 matrix_done = True
             continue
-        _tikz_statement(st, order, labels, fills, grids_drawn, texts, walker.colors)
+        _tikz_statement(st, order, labels, fills, grids_drawn, texts, walker.colors, ",".join(scopes))
     if matrix_done:
         return
+    shown = []
+    for compact, spaced, node_options, where in texts:
+        veil = node_veil(node_options, walker, where)
+        if veil is None:
+            shown.append(compact)
+        else:
+            walker.put(walker.log.add(spaced, f"{veil[0]}, a TikZ node", unsure=veil[1]))
+    texts_shown = shown
     by_text: dict[str, Label] = {}
     for lab in labels:
         by_text.setdefault(lab.text, lab)
@@ -44,8 +93,8 @@ def picture(walker: Walker, start: int, stop: int) -> None:
     elif grids_drawn and fills:
         grid = _labels_from_grid(grids_drawn[0])
     if grid is None:
-        if texts:
-            walker.out.append(" ".join(texts) + "\n")
+        if texts_shown:
+            walker.put(" ".join(texts_shown) + "\n")
         return
     reading = read_cells(grid, fills, "tex-tikz", "tex-text-mark", confidence=0.9)
     index = len(walker.grids)
@@ -54,7 +103,7 @@ def picture(walker: Walker, start: int, stop: int) -> None:
                          "note": reading.note, "labels": tuple(ordered)})
     n = int(ordered[-1][0])
     rows = [" ".join(t for t in ordered if t[0] == str(r)) for r in range(1, n + 1)]
-    walker.out.append(f"{GRID_OPEN}{index}{MARK_CLOSE}" + "\n".join(rows) + "\n")
+    walker.put(marker(GRID_OPEN, index) + "\n".join(rows) + "\n")
 
 
 def matrix_of_nodes(walker: Walker, statement: str) -> bool:
@@ -91,7 +140,7 @@ def matrix_of_nodes(walker: Walker, statement: str) -> bool:
     walker.grids.append({"cells": reading.cells, "method": reading.method, "confidence": reading.confidence,
                          "note": reading.note, "labels": tuple(grid)})
     text = "\n".join(" ".join(f"{r}{c}" for c in range(1, size + 1)) for r in range(1, size + 1))
-    walker.out.append(f"{GRID_OPEN}{index}{MARK_CLOSE}{text}\n")
+    walker.put(f"{marker(GRID_OPEN, index)}{text}\n")
     return True
 
 
@@ -102,7 +151,9 @@ def _tikz_statements(body: str, count: list[int], depth: int = 0) -> list[str]:
     """Statements of a TikZ body with every \\foreach unrolled (variables substituted)."""
     if depth > 6:
         return []
-    body = re.sub(r"\\(?:begin|end)\s*\{scope\}(?:\s*\[[^\]]*\])?", " ", body)
+    # scopes stay as statements of their own: their options hold for what they enclose
+    body = re.sub(r"\\begin\s*\{scope\}\s*(\[[^\]]*\])?", lambda m: f" \\scope{m.group(1) or ''}; ", body)
+    body = re.sub(r"\\end\s*\{scope\}", lambda m: " \\endscope; ", body)
     out: list[str] = []
     i = 0
     n = len(body)
@@ -215,8 +266,9 @@ _TIKZ_TOKEN = re.compile(
 
 
 def _tikz_statement(st: str, order: int, labels: list[Label], fills: list[Fill],
-                    grids: list[tuple[float, float, float, float, float]], texts: list[str],
-                    colors: dict[str, RGB]) -> None:
+                    grids: list[tuple[float, float, float, float, float]],
+                    texts: list[tuple[str, str, str, tuple[float, float]]], colors: dict[str, RGB],
+                    inherited: str = "") -> None:
     m = re.match(r"\s*\\(fill|filldraw|draw|path|node|shade|shadedraw|coordinate|clip)\b\s*", st)
     if not m:
         return
@@ -229,6 +281,9 @@ def _tikz_statement(st: str, order: int, labels: list[Label], fills: list[Fill],
         i = options[1]
     elif cmd in {"fill", "filldraw", "shade", "shadedraw"}:
         fill_rgb = (0.0, 0.0, 0.0) if cmd.startswith("fill") else (0.5, 0.5, 0.5)
+    path_options = f"{inherited},{options[0] if options else ''}"
+    if _opacity(path_options, fill=True) < 0.15:
+        fill_rgb = False  # a fill no one sees is no highlight
     if cmd == "clip":
         return
     current: tuple[float, float] | None = None
@@ -311,7 +366,7 @@ def _tikz_statement(st: str, order: int, labels: list[Label], fills: list[Fill],
                 break
             i = got[1]
             if node_pending:
-                where = node_at or current
+                where = node_at or current or (0.0, 0.0)
                 text = re.sub(r"\\[a-zA-Z]+\s*|[{}$\s]", "", got[0])
                 if where is not None:
                     x, y = where[0] * 28.45, -where[1] * 28.45
@@ -322,7 +377,8 @@ def _tikz_statement(st: str, order: int, labels: list[Label], fills: list[Fill],
                     if re.fullmatch(r"[1-9][1-9]", text):
                         labels.append(Label(text, x, y, 2.0, 2.0, style, order))
                     elif text:
-                        texts.append(text)
+                        spaced = " ".join(re.sub(r"\\[a-zA-Z]+\s*|[{}$]", " ", got[0]).split())
+                        texts.append((text, spaced, f"{path_options},{node_opts}", where))
                     node_fill = _tikz_fill_color(node_opts, "node", colors)
                     if node_fill is not False:
                         fills.append(Fill(x - 8, y - 8, x + 8, y + 8, node_fill or None, order))
@@ -333,6 +389,40 @@ def _tikz_statement(st: str, order: int, labels: list[Label], fills: list[Fill],
             if t.group("other") == ";":
                 break
     close_polygon()
+
+
+def _opacity(options: str, fill: bool) -> float:
+    """The smallest opacity the options give to text (or to a fill); 1 when none."""
+    keys = r"(?:fill\s+)?opacity" if fill else r"(?:text\s+)?opacity"
+    values = [float(v) for v in re.findall(rf"(?:^|,)\s*{keys}\s*=\s*([\d.]+)", options) if v.count(".") <= 1]
+    if re.search(r"(?:^|,)\s*transparent\s*(?:,|$)", options):
+        values.append(0.0)
+    return min(values, default=1.0)
+
+
+def node_veil(options: str, walker: Walker, where: tuple[float, float] | None) -> Veil | None:
+    """Why a TikZ node with these options (its path's, scopes', picture's) would not be seen."""
+    veil = opacity_veil(_opacity(options, fill=False), "TikZ opacity")
+    if veil is not None:
+        return veil
+    scales = [float(v) for v in re.findall(r"(?:^|,)\s*(?:x|y)?scale\s*=\s*(-?[\d.]+)", options) if v.count(".") <= 1]
+    if scales and min(abs(v) for v in scales) < 0.2:
+        return f"scaled to {min(scales, key=abs):g} (TikZ)", False
+    ink = None
+    for part in (p.strip() for p in options.split(",")):
+        key, _, value = part.partition("=")
+        if value and key.strip() in ("text", "color"):
+            ink = parse_color(value.strip(), walker.colors) or ink
+        elif not value and part:
+            ink = parse_color(part, walker.colors) or ink
+    fill = _tikz_fill_color(options, "node", walker.colors)
+    paper = fill if isinstance(fill, tuple) else walker.paper_now()
+    veil = colour_veil(ink or walker.ink, paper)
+    if veil is not None:
+        return veil
+    if where is not None and (abs(where[0]) * CM >= 25 * CM or abs(where[1]) * CM >= 30 * CM):
+        return f"moved off the page (a TikZ node at ({where[0]:g},{where[1]:g}))", False
+    return None
 
 
 def _tikz_fill_color(options: str, cmd: str, colors: dict[str, RGB]) -> RGB | None | bool:

@@ -2,7 +2,10 @@
 
 Headings start their own lines, math is kept as LaTeX, checkboxes and marked list items become
 "[x] (b)" / "[ ] (a)" (lists.py), tables and TikZ pictures that are grids are read into grid
-findings (tables.py, tikz.py), hidden text (white, `\\phantom`, 1pt fonts) is set aside.
+findings (tables.py, tikz.py). Every piece of text goes through `put`, which sends what a reader
+of the PDF would not see (visibility.py: white text, black on black, opacity 0, \\phantom, text
+moved off the page or scaled to nothing, an invisible PDF render mode, a box never used) to the
+hidden-text log instead of the text.
 """
 
 from __future__ import annotations
@@ -10,15 +13,22 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from grader.ingest.document import HiddenText
-from grader.ingest.grids import CHECKED, RGB, UNCHECKED, is_light, parse_color, parse_color_spec
+from grader.ingest.grids import CHECKED, RGB, UNCHECKED, parse_color, parse_color_spec
 from grader.ingest.limits import Limits, RejectedFile
-from grader.ingest.tex import lists, tables, tikz
-from grader.ingest.tex.source import (CS, HIDDEN_OPEN, MARK_CLOSE, PRIVATE, VERB, brace_table,
-                                      find_dollar, read_bracketed, skip_blanks, skip_spaces)
+from grader.ingest.tex import lists, tables, tikz, visibility
+from grader.ingest.tex.hidden import HiddenLog, HiddenRecord
+from grader.ingest.tex.source import (CS, HIDDEN_OPEN, MARKER, PRIVATE, VERB, brace_table, find_dollar,
+                                      read_bracketed, skip_blanks, skip_spaces)
+from grader.ingest.tex.visibility import BLACK, WHITE, Veil, colour_veil
+from grader.ingest.tex.vocabulary import (ACCENTS, CHECKED_CS, CONTENT, DROP, ENV_ARGS, HEADING_TEXT, LISTS, LITERAL,
+                                          MATH_ENVS, SECTIONS, SPACE, UNCHECKED_CS)
 
 MAX_NESTING = 120
+# "\\[2pt]" is a line break with extra space; a checkbox "\\ [x]" stays text
+LENGTH = re.compile(r"\s*[-+]?(?:\d*\.?\d+\s*(?:pt|bp|mm|cm|in|em|ex|px|sp|dd|pc)?\s*)?(?:\\[a-zA-Z@]+)?\s*")
 
 TOKEN = re.compile(
     rf"(?P<verb>{VERB})"
@@ -26,67 +36,6 @@ TOKEN = re.compile(
     r"|(?P<dd>\$\$)|(?P<d1>\$)|(?P<ch>[{}&~])"
     r"|(?P<text>[^\\{}$&~]+)",
     re.S)
-
-_SECTIONS = {"part": 0, "chapter": 0, "section": 1, "subsection": 2, "subsubsection": 3,
-             "paragraph": 4, "subparagraph": 5}
-# checkbox symbols (amssymb, wasysym, bbding, pifont via \ding, todonotes-style lists)
-_CHECKED_CS = {"checkmark", "boxtimes", "blacksquare", "CheckedBox", "Checkedbox", "XBox", "checkedbox",
-               "ballotcheck", "cmark", "done", "Checkmark", "CheckmarkBold", "boxcheckmark", "CrossedBox"}
-_UNCHECKED_CS = {"square", "Box", "Square", "ballotbox", "openbox", "uncheckedbox", "checkbox", "wontfix",
-                 "boxempty"}
-_DROP = {  # macros dropped with their arguments (spec: "[" optional, "{" mandatory)
-    "vspace": "{", "hspace": "{", "label": "{", "cite": "[{", "citep": "[{", "citet": "[{", "nocite": "{",
-    "setlength": "{{", "addtolength": "{{", "addtocounter": "{{", "stepcounter": "{", "usepackage": "[{",
-    "RequirePackage": "[{", "documentclass": "[{", "usetikzlibrary": "{", "tikzset": "{",
-    "pgfplotsset": "{", "pagestyle": "{", "thispagestyle": "{", "geometry": "{", "hypersetup": "{",
-    "bibliographystyle": "{", "bibliography": "{", "rowcolors": "[{{{", "arrayrulecolor": "[{",
-    "captionsetup": "[{", "newtheorem": "{[{[", "theoremstyle": "{", "setlist": "[{", "linespread": "{",
-    "graphicspath": "{", "input": "{", "include": "{", "date": "{", "title": "[{", "author": "[{",
-    "newcolumntype": "{[{", "definecolor": "{{{", "colorlet": "{{", "pagecolor": "[{", "enlargethispage": "{",
-    "ProvidesPackage": "{[", "ProvidesFile": "{[", "setcounter": "{{", "numberwithin": "{{", "hhline": "{",
-    "cline": "{", "cmidrule": "[{", "newlength": "{", "settowidth": "{{", "renewcommand": "{{",
-    "selectcolormodel": "{", "includegraphics": "[{", "color": "[{", "sethlcolor": "{", "tcbset": "{",
-    "pgfmathsetmacro": "{{", "pgfmathtruncatemacro": "{{", "newcounter": "{[", "crefname": "{{{",
-    "affiliation": "{", "email": "{", "thanks": "{", "SetCell": "[{", "SetRow": "[{", "SetCells": "[{",
-    "hypertarget": "{", "phantomsection": "", "addcontentsline": "{{{", "fontsize": "{{",
-    "rowcolor": "[{", "cellcolor": "[{", "columncolor": "[{[[", "vskip": "", "hskip": "",
-}
-_CONTENT = {  # macros whose last argument is shown as text
-    "textbf": "{", "textit": "{", "emph": "{", "underline": "{", "uline": "{", "texttt": "{",
-    "textsf": "{", "textrm": "{", "textsc": "{", "textup": "{", "textnormal": "{", "textmd": "{",
-    "textsl": "{", "mbox": "{", "hbox": "{", "makebox": "[[{", "framebox": "[[{", "fbox": "{",
-    "text": "{", "boxed": "{", "centerline": "{", "url": "{", "caption": "[{", "footnote": "[{",
-    "textsuperscript": "{", "textsubscript": "{", "hl": "{", "highlight": "{", "ul": "{", "st": "{",
-    "parbox": "[[[{{", "raisebox": "{[[{", "rotatebox": "[{{", "href": "{{", "colorbox": "[{{",
-    "fcolorbox": "[{{{", "textcolor": "[{{", "resizebox": "{{{", "scalebox": "{[{", "multirow": "[{[{[{",
-    "underbrace": "{", "noindent": "", "subcaption": "{", "cancel": "{", "sout": "{", "xout": "{",
-    "answer": "{", "ans": "{", "solution": "{", "marginpar": "[{", "footnotetext": "[{", "enquote": "{",
-    "tcbox": "[{", "adjustbox": "{{", "smash": "[{", "llap": "{", "clap": "{",
-}
-_SPACE = {",", ";", ":", "!", " ", "quad", "qquad", "enspace", "thinspace", "hfill", "hfil", "newline",
-          "linebreak", "break", "space", "enskip", "nobreakspace"}
-_LITERAL = {"%": "%", "&": "&", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", "textbackslash": "\\",
-            "ldots": "...", "dots": "...", "textellipsis": "...", "LaTeX": "LaTeX", "TeX": "TeX",
-            "S": "§", "textendash": "–", "textemdash": "—", "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ",
-            "AE": "Æ", "oe": "œ", "i": "ı", "l": "ł", "aa": "å", "textasciitilde": "~", "textbar": "|",
-            "textless": "<", "textgreater": ">", "textquotedbl": '"', "textdegree": "°", "times": "×",
-            "euro": "€", "copyright": "©", "textunderscore": "_", "lq": "`", "rq": "'", "@": "", "-": "", "/": "",
-            "slash": "/", "textbullet": "•", "ttfamily": "", "bfseries": "", "itshape": "", "em": "",
-            "rmfamily": "", "sffamily": "", "scshape": "", "normalfont": "", "mdseries": "", "upshape": ""}
-_ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
-            ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
-            "r": "\u030a"}
-_MATH_ENVS = {"equation", "equation*", "align", "align*", "alignat", "alignat*", "gather", "gather*",
-              "multline", "multline*", "flalign", "flalign*", "eqnarray", "eqnarray*", "math",
-              "displaymath", "dmath", "dmath*", "subequations", "split"}
-_LISTS = {"enumerate", "itemize", "description", "compactenum", "compactitem", "asparaenum",
-          "inparaenum", "enumerate*", "itemize*", "todolist", "checklist", "choices", "oneparchoices",
-          "checkboxes", "tasks"}
-_ENV_ARGS = {"minipage": "[[[{", "multicols": "{", "multicols*": "{", "wrapfigure": "[{[{",
-             "subfigure": "[{", "tcolorbox": "[", "mdframed": "[", "figure": "[", "figure*": "[",
-             "table": "[", "table*": "[", "adjustbox": "{", "framed": "", "center": "", "proof": "[",
-             "thebibliography": "{", "minted": "[{", "scope": "[", "spacing": "{", "resizebox": "{{"}
-_HEADING_TEXT = re.compile(r"^\s*(?:(?:Q(?:uestion)?|Problem|Exercise|Part|Answer|Solution)\s*\d|\d+\s*\.\s*\d)", re.I)
 
 
 class Walker:
@@ -96,17 +45,30 @@ class Walker:
     (a macro's arguments, a group, an environment) is a sub-range, so nothing is copied and
     positions stay those of the expanded source. Nesting and time are capped."""
 
-    def __init__(self, src: str, colors: dict[str, RGB], started: float, limits: Limits):
+    def __init__(self, src: str, colors: dict[str, RGB], started: float, limits: Limits,
+                 log: HiddenLog | None = None):
         self.src = src
         self.colors = colors
         self.out: list[str] = []
-        self.hidden: list[HiddenText] = []
+        self.log = log if log is not None else HiddenLog()
+        # what decides whether text is seen (visibility.py)
+        self.ink: RGB = BLACK
+        self.paper: RGB | None = None  # a box's background; None: the page's
+        self.page: RGB = WHITE
+        self.veils: list[Veil] = []
+        self.literal_veil: Veil | None = None  # set by PDF literals, until another changes it
+        self.literal_stack: list[tuple[Veil | None, RGB]] = []
+        self.ink_stack: list[RGB] = []
+        self.colour_hides: Veil | None = None
+        self.run: HiddenRecord | None = None  # the hidden text being written
+        self.run_veil: Veil | None = None
+        self.boxes: dict[str, tuple[str, HiddenRecord | None]] = {}
+        self.unit_length = 1.0  # pt, for \put
         self.grids: list[dict] = []  # GridFinding fields except offset/heading, by marker index
-        self.counters = {k: 0 for k in _SECTIONS}
+        self.counters = {k: 0 for k in SECTIONS}
         self.list_depth = 0
         self.enum_depth = 0
         self.depth = 0
-        self.dark_bg = 0
         self.started = started
         self.limits = limits
         self.steps = 0
@@ -118,10 +80,93 @@ class Walker:
 
     def capture(self, start: int, end: int) -> str:
         mark = len(self.out)
+        self.run = None  # hidden runs do not cross a capture: their markers stay in it
         self.emit(start, end)
+        self.run = None
         text = "".join(self.out[mark:])
         del self.out[mark:]
         return text
+
+    # -- what is seen ----------------------------------------------------------------------------------
+
+    def put(self, text: str) -> None:
+        """Text as TeX sets it: into the text if a reader sees it, into the hidden-text log if not."""
+        if not text:
+            return
+        veil = self.veils[0] if self.veils else (self.literal_veil or self.colour_hides)
+        if veil is None:
+            self.run = None
+            self.out.append(text)
+            return
+        if not text.strip():
+            self.out.append(text)
+            self.log.extend(self.run, text)
+            return
+        for m in MARKER.finditer(text):  # hidden text found earlier keeps its place
+            if m.group(1) == HIDDEN_OPEN:
+                self.out.append(m.group(0))
+        clean = PRIVATE.sub("", text)
+        if not clean.strip():
+            return
+        if self.run is None or self.run_veil != veil:
+            self.run, mark = self.log.open(*veil)
+            self.run_veil = veil
+            self.out.append(mark)
+        self.log.extend(self.run, clean)
+
+    def veiled(self, start: int, end: int, veil: Veil | None) -> None:
+        """Walk [start, end) behind a veil (None: as it is)."""
+        if veil is None:
+            self.emit(start, end)
+            return
+        self.veils.append(veil)
+        try:
+            self.emit(start, end)
+        finally:
+            self.veils.pop()
+
+    def paper_now(self) -> RGB:
+        return self.paper if self.paper is not None else self.page
+
+    def recolour(self) -> None:
+        self.colour_hides = colour_veil(self.ink, self.paper_now())
+
+    @contextmanager
+    def inked(self, ink: RGB | None) -> Iterator[None]:
+        old = self.ink
+        self.ink = ink or old
+        self.recolour()
+        try:
+            yield
+        finally:
+            self.ink = old
+            self.recolour()
+
+    @contextmanager
+    def papered(self, paper: RGB | None) -> Iterator[None]:
+        old = self.paper
+        self.paper = paper or old
+        self.recolour()
+        try:
+            yield
+        finally:
+            self.paper = old
+            self.recolour()
+
+    def colour_of(self, model: tuple[int, int] | None, spec: tuple[int, int] | None) -> RGB | None:
+        return self.color(model, spec)
+
+    def save_box(self, register: str, start: int, end: int, reason: str) -> None:
+        text = self.capture(start, end)
+        self.boxes[register] = (text, visibility.saved_box_record(self, register, text, reason))
+
+    def use_box(self, register: str, keep: bool) -> None:
+        text, record = self.boxes.get(register, ("", None))
+        if record is not None:
+            record.cancelled = True
+        self.put(text)
+        if not keep:
+            self.boxes.pop(register, None)
 
     def at_line_start(self) -> bool:
         for piece in self.out[:-200:-1]:  # bounded: a run of blank pieces must not make this quadratic
@@ -204,13 +249,6 @@ class Walker:
         if self.steps % 2000 == 0 and time.monotonic() - self.started > self.limits.parse_seconds:
             raise RejectedFile(f"reading this LaTeX file took longer than {self.limits.parse_seconds:g} s")
 
-    def hide(self, start: int, end: int, reason: str) -> None:
-        text = PRIVATE.sub("", self.capture(start, end)).strip()
-        if text:
-            # a marker where the text was left out; its offset in the final text is found later
-            self.out.append(f"{HIDDEN_OPEN}{len(self.hidden)}{MARK_CLOSE}")
-            self.hidden.append(HiddenText(" ".join(text.split())[:300], reason))
-
     # -- the walk ------------------------------------------------------------------------------------
 
     def emit(self, start: int, end: int) -> None:
@@ -224,14 +262,14 @@ class Walker:
                 self.tick()
                 m = TOKEN.match(src, i, end)
                 if m is None:
-                    self.out.append(src[i])
+                    self.put(src[i])
                     i += 1
                     continue
                 if m.group("text") is not None:
-                    self.out.append(m.group("text"))
+                    self.put(m.group("text"))
                     i = m.end()
                 elif m.group("verb") is not None:
-                    self.out.append(m.group("verb")[len("\\verb"):].lstrip("*")[1:-1])
+                    self.put(m.group("verb")[len("\\verb"):].lstrip("*")[1:-1])
                     i = m.end()
                 elif m.group("cs") is not None:
                     i = self.control(m.group("cs"), m.end(), end)
@@ -251,10 +289,10 @@ class Walker:
                         self.emit(i + 1, close)
                         i = min(close + 1, end)
                     elif ch == "~":
-                        self.out.append(" ")
+                        self.put(" ")
                         i += 1
                     elif ch == "&":
-                        self.out.append("  ")
+                        self.put("  ")
                         i += 1
                     else:  # a stray }
                         i += 1
@@ -269,11 +307,11 @@ class Walker:
         if inner.startswith("\\[") or inner.startswith("\\("):
             inner = inner[2:-2].strip()
         cs = re.fullmatch(r"\\([a-zA-Z]+)\s*(?:\{\s*\})?", inner)
-        if cs and cs.group(1) in _CHECKED_CS:
-            self.out.append(CHECKED)
+        if cs and cs.group(1) in CHECKED_CS:
+            self.put(CHECKED)
             return
-        if cs and cs.group(1) in _UNCHECKED_CS:
-            self.out.append(UNCHECKED)
+        if cs and cs.group(1) in UNCHECKED_CS:
+            self.put(UNCHECKED)
             return
         m = re.search(r"\\begin\s*\{array\}", body)
         if m:
@@ -283,7 +321,7 @@ class Walker:
             if tables.tabular(self, "array", a_start, stop, only_grid=True):
                 return
             del self.out[mark:]
-        self.out.append(body)
+        self.put(visibility.visible_math(self, start, end))
 
     def control(self, cs: str, i: int, end: int) -> int:
         src = self.src
@@ -295,7 +333,7 @@ class Walker:
             self.math(i - 2, close)
             return close
         if name == "\\":
-            self.out.append("\n")
+            self.put("\n")
             star = src.startswith("*", i)
             j = i + 1 if star else i
             opt = self.opt(j, end)
@@ -303,19 +341,19 @@ class Walker:
             if opt and LENGTH.fullmatch(self.src[opt[0]:opt[1]]):
                 return opt[2]
             return j
-        if name in _SPACE:
-            self.out.append(" ")
+        if name in SPACE:
+            self.put(" ")
             return i
-        if name in _LITERAL:
-            self.out.append(_LITERAL[name])
+        if name in LITERAL:
+            self.put(LITERAL[name])
             # TeX drops the spaces after a control word ("\\textbackslash rowcolors")
             return skip_blanks(src, i) if name[0].isalpha() else i
-        if name in _ACCENTS:
+        if name in ACCENTS:
             got = self.arg(i, end)
             if got is None:
                 return i
             base = self.capture(got[0], got[1])
-            self.out.append(unicodedata.normalize("NFC", base[:1] + _ACCENTS[name] + base[1:]) if base else "")
+            self.put(unicodedata.normalize("NFC", base[:1] + ACCENTS[name] + base[1:]) if base else "")
             return got[2]
         if name == "begin":
             got = self.arg(i, end)
@@ -329,78 +367,46 @@ class Walker:
         if name == "end":  # a stray \end{...}
             got = self.arg(i, end)
             return got[2] if got else i
+        handler = visibility.HANDLERS.get(name.rstrip("*"))
+        if handler is not None:  # \hspace* is \hspace that also holds at a line break
+            return handler(self, name.rstrip("*"), i, end)
+        if name == "tikz":  # \tikz[options]{...} or \tikz[options] \node...;
+            return tikz.inline(self, i, end)
         base = name.rstrip("*")
-        if base in _SECTIONS:
+        if base in SECTIONS:
             return self.section(base, name.endswith("*"), i, end)
-        if name in _CHECKED_CS:
-            self.out.append(CHECKED)
+        if name in CHECKED_CS:
+            self.put(CHECKED)
             return i
-        if name in _UNCHECKED_CS:
-            self.out.append(UNCHECKED)
+        if name in UNCHECKED_CS:
+            self.put(UNCHECKED)
             return i
         if name == "ding":
             got = self.arg(i, end)
             code = self.text_of((got[0], got[1])).strip() if got else ""
-            self.out.append(CHECKED if code in {"51", "52", "53", "54", "55", "56"} else
-                            UNCHECKED if code in {"113", "114", "111", "112", "109"} else "")
+            self.put(CHECKED if code in {"51", "52", "53", "54", "55", "56"} else
+                     UNCHECKED if code in {"113", "114", "111", "112", "109"} else "")
             return got[2] if got else i
         if name == "item":  # outside a list
             self.newline()
             opt = self.opt(i, end)
             if opt:
-                self.out.append(self.capture(opt[0], opt[1]) + " ")
+                self.put(self.capture(opt[0], opt[1]) + " ")
                 return opt[2]
-            self.out.append("- ")
+            self.put("- ")
             return i
         if name == "maketitle":
             for part in (self.title, self.author):
                 if part:
                     self.newline()
-                    self.out.append(part + "\n")
+                    self.put(part + "\n")
             return i
-        if name in {"textcolor", "color"}:
-            return self.text_color(name, i, end)
-        if name in {"phantom", "hphantom", "vphantom"}:
-            got = self.arg(i, end)
-            if got:
-                self.hide(got[0], got[1], "invisible (\\phantom)")
-                return got[2]
-            return i
-        if name == "fontsize":
-            (size, _), j = self.args(i, end, "{{")
-            pt = to_pt(self.text_of(size))
-            if pt is not None and pt < 2:
-                self.hide(j, end, f"font of {pt:g}pt")
-                return end
-            return j
-        if name == "scalebox":
-            (factor, _, content), j = self.args(i, end, "{[{")
-            try:
-                f = float(self.text_of(factor))
-            except ValueError:
-                f = 1.0
-            if content and abs(f) < 0.2:
-                self.hide(content[0], content[1], f"scaled to {f:g}")
-                return j
-            if content:
-                self.emit(*content)
-            return j
-        if name in {"colorbox", "fcolorbox"}:
-            spec = "[{{" if name == "colorbox" else "[{{{"
-            spans, j = self.args(i, end, spec)
-            rgb = self.color(spans[0], spans[-2])
-            dark = rgb is not None and sum(rgb) < 1.2
-            self.dark_bg += dark
-            if spans[-1]:
-                self.emit(*spans[-1])
-            self.dark_bg -= dark
-            return j
         if name in {"textbf", "textit", "emph", "underline", "textsc", "uline"}:
             got = self.arg(i, end)
             if got is None:
                 return i
-            if _HEADING_TEXT.match(src[got[0]:got[1]]) and not self.at_line_start():
-                self.out.append("\n")
+            if HEADING_TEXT.match(src[got[0]:got[1]]) and not self.at_line_start():
+                self.put("\n")
             self.emit(got[0], got[1])
             return got[2]
         if name == "setcounter":
@@ -414,41 +420,23 @@ class Walker:
             return j
         if name == "includegraphics":
             _, j = self.args(i, end, "[{")
-            self.out.append("[image]")
+            self.put("[image]")
             return j
         if name == "href":
             (_, text), j = self.args(i, end, "{{")
             if text:
                 self.emit(*text)
             return j
-        if name in _DROP:
-            _, j = self.args(i, end, _DROP[name])
+        if name in DROP:
+            _, j = self.args(i, end, DROP[name])
             return j
-        if name in _CONTENT:
-            spans, j = self.args(i, end, _CONTENT[name])
+        if name in CONTENT:
+            spans, j = self.args(i, end, CONTENT[name])
             if spans and spans[-1]:
                 self.emit(*spans[-1])
             return j
         # any other macro: its name goes, braced arguments after it are read as text
         return i
-
-    def text_color(self, name: str, i: int, end: int) -> int:
-        if name == "textcolor":
-            (model, spec, content), j = self.args(i, end, "[{{")
-            rgb = self.color(model, spec)
-            if content is None:
-                return j
-            if is_light(rgb) and not self.dark_bg:
-                self.hide(content[0], content[1], "white text")
-            else:
-                self.emit(*content)
-            return j
-        (model, spec), j = self.args(i, end, "[{")
-        rgb = self.color(model, spec)
-        if is_light(rgb) and not self.dark_bg:
-            self.hide(j, end, "white text")
-            return end
-        return j
 
     def section(self, name: str, starred: bool, i: int, end: int) -> int:
         (short, title), j = self.args(i, end, "[{")
@@ -457,16 +445,16 @@ class Walker:
         text = " ".join(self.capture(*title).split())
         number = ""
         if not starred:
-            level = _SECTIONS[name]
+            level = SECTIONS[name]
             self.counters[name] += 1
-            for other, lv in _SECTIONS.items():
+            for other, lv in SECTIONS.items():
                 if lv > level:
                     self.counters[other] = 0
             # the PDF shows "1.2 Title"; a title that is itself a heading ("Question 1") keeps its own
-            if level in (1, 2, 3) and not _HEADING_TEXT.match(text):
-                chain = [n for n, lv in _SECTIONS.items() if 1 <= lv <= level]
+            if level in (1, 2, 3) and not HEADING_TEXT.match(text):
+                chain = [n for n, lv in SECTIONS.items() if 1 <= lv <= level]
                 number = ".".join(str(self.counters[n]) for n in chain) + " "
-        self.out.append("\n\n" + number + text + "\n")
+        self.put("\n\n" + number + text + "\n")
         return j
 
     # -- environments --------------------------------------------------------------------------------
@@ -474,11 +462,11 @@ class Walker:
     def environment(self, env: str, start: int, stop: int) -> None:
         if env == "document":
             self.emit(start, stop)
-        elif env in _MATH_ENVS:
+        elif env in MATH_ENVS:
             self.newline()
             whole_start = self.src.rfind("\\begin", 0, start)
             self.math(whole_start, min(stop + len(f"\\end{{{env}}}"), len(self.src)))
-            self.out.append("\n")
+            self.put("\n")
         elif env in tables.TABULARS:
             self.newline()
             tables.tabular(self, env, start, stop)
@@ -487,18 +475,20 @@ class Walker:
             self.newline()
             tikz.picture(self, start, stop)
             self.newline()
-        elif env in _LISTS:
+        elif env in LISTS:
             lists.listing(self, env, start, stop)
         elif env in {"verbatim", "Verbatim", "lstlisting", "alltt"}:
             opt = self.opt(start, stop)
-            self.out.append(self.src[opt[2] if opt else start:stop])
+            self.put(self.src[opt[2] if opt else start:stop])
         elif env == "minted":
             _, j = self.args(start, stop, "[{")
-            self.out.append(self.src[j:stop])
-        elif env in {"comment"}:
+            self.put(self.src[j:stop])
+        elif env in visibility.ENV_HANDLERS:
+            visibility.ENV_HANDLERS[env](self, env, start, stop)
+        elif env == "comment":  # the expander logs it; kept out here all the same
             return
         else:
-            _, j = self.args(start, stop, _ENV_ARGS.get(env, "["))
+            _, j = self.args(start, stop, ENV_ARGS.get(env, "["))
             self.newline()
             self.emit(j, stop)
             self.newline()
@@ -544,15 +534,3 @@ class Walker:
                 continue
             i = m.end()
         return found
-
-
-LENGTH = re.compile(r"\s*[-+]?(?:\d*\.?\d+\s*(?:pt|bp|mm|cm|in|em|ex|px|sp|dd|pc)?\s*)?(?:\\[a-zA-Z@]+)?\s*")
-
-
-def to_pt(value: str) -> float | None:
-    m = re.match(r"\s*(-?\d*\.?\d+)\s*(pt|bp|mm|cm|in|em|ex|px)?", value)
-    if not m:
-        return None
-    number = float(m.group(1))
-    return number * {"pt": 1, "bp": 1.0037, "mm": 2.845, "cm": 28.45, "in": 72.27, "em": 10, "ex": 4.3,
-                     "px": 1, None: 1}[m.group(2)]
