@@ -22,6 +22,9 @@ class Macro:
     # come before the first ("\def\x.#1{...}")
     delimiters: tuple[str, ...] = ()
     prefix: str = ""
+    # xparse's argument types, one per argument ("m", "o", "O{default}", "s", "t*"), when it has any
+    # other than plain mandatory and a first optional
+    xparse: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,12 +181,13 @@ class Definitions:
             body = read_braced(src, skip_spaces(src, spec[1])) if spec else None
             if body is None:
                 return k
-            kinds = re.findall(r"[mo]|O\{[^}]*\}", spec[0])
+            kinds = tuple(k.lstrip("+") for k in re.findall(XPARSE_ARGUMENT, spec[0]))
             default = None
             if kinds and kinds[0] != "m":
                 default = kinds[0][2:-1] if kinds[0].startswith("O") else ""
+            plain = all(k == "m" for k in kinds[1:]) and (not kinds or kinds[0] in ("m", "o") or kinds[0][0] == "O")
             if name != "ProvideDocumentCommand" or tname not in self.macros:
-                self._set_macro(tname, Macro(len(kinds), body[0], default))
+                self._set_macro(tname, Macro(len(kinds), body[0], default, xparse=() if plain else kinds))
             return body[1]
         nargs, default, i = _read_arg_count(src, i)
         body = read_braced(src, skip_spaces(src, i))
@@ -258,10 +262,10 @@ class Definitions:
             end = read_braced(src, skip_spaces(src, begin[1])) if begin else None
             if end is None:
                 return k
-            kinds = re.findall(r"\+?b|[mo]|O\{[^}]*\}", spec[0])
+            kinds = [k.lstrip("+") for k in re.findall(XPARSE_ARGUMENT, spec[0])]
             body_at = next((n for n, kind in enumerate(kinds) if kind.endswith("b")), None)
             default = None
-            if kinds and kinds[0] not in ("m", "b", "+b"):
+            if kinds and kinds[0] not in ("m", "b"):
                 default = kinds[0][2:-1] if kinds[0].startswith("O") else ""
             if name != "ProvideDocumentEnvironment" or env not in self.envs:
                 body = None if body_at is None else f"#{body_at + 1}"
@@ -333,6 +337,8 @@ class Definitions:
 
 
 _ABSENT = object()
+# xparse argument types: mandatory, optional (with a default), star, a token, a body (environments)
+XPARSE_ARGUMENT = r"\+?(?:[mosb]|O\{[^}]*\}|t\S|r\S\S|d\S\S)"
 
 
 def _read_arg_count(src: str, i: int) -> tuple[int, str | None, int]:

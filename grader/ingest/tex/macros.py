@@ -132,7 +132,7 @@ class MacroExpander(Definitions):
             return self._environment_edge(src, j, name, k, depth, out)
         if name in ("fi", "else", "or") or self.lets.get(name) in ("fi", "else", "or"):
             self._branch_end(self.lets.get(name, name), out)
-            return k
+            return _after_word(src, k)
         if name == "unless" or conditionals.is_conditional(name, self):
             return self._open_conditional(src, j, name, k, out)
         if name in conditionals.BRANCH_MACROS or conditionals.UNKNOWN_TEST.search(name):
@@ -206,6 +206,8 @@ class MacroExpander(Definitions):
     def _read_args(self, src: str, i: int, macro: Macro | Env) -> tuple[list[str] | None, int]:
         if isinstance(macro, Macro) and (macro.delimiters or macro.prefix):
             return self._read_delimited(src, i, macro)
+        if isinstance(macro, Macro) and macro.xparse:
+            return _read_xparse(src, i, macro.xparse)
         args: list[str] = []
         count = macro.nargs
         if macro.default is not None and count:
@@ -333,7 +335,7 @@ class MacroExpander(Definitions):
             cond.done = True
         else:
             self._start_skipping(cond, out)
-        return i
+        return _after_word(src, i) if _ENDS_IN_WORD.search(src[j:i]) else i
 
     def _start_skipping(self, cond: _Conditional, out: list[str]) -> None:
         cond.skipping = True
@@ -396,7 +398,7 @@ class MacroExpander(Definitions):
                     cond.done = True
                 else:
                     self._start_skipping(cond, out)
-            return m.end()
+            return _after_word(src, m.end())
         self._skipped(cond, src[i:])
         return len(src)
 
@@ -454,12 +456,54 @@ class MacroExpander(Definitions):
         return i
 
 
+def _read_xparse(src: str, i: int, kinds: tuple[str, ...]) -> tuple[list[str] | None, int]:
+    """xparse's arguments: a star or a token is \\BooleanTrue or \\BooleanFalse, a missing optional
+    argument -NoValue- (or its default)."""
+    args: list[str] = []
+    for kind in kinds:
+        j = skip_spaces(src, i)
+        if kind == "s" or kind[0] == "t":
+            token = "*" if kind == "s" else kind[1]
+            found = src.startswith(token, j)
+            args.append("\\BooleanTrue" if found else "\\BooleanFalse")
+            i = j + len(token) if found else i
+        elif kind == "o" or kind[0] == "O":
+            got = read_bracketed(src, j)
+            args.append(got[0] if got else ("-NoValue-" if kind == "o" else kind[2:-1]))
+            i = got[1] if got else i
+        elif kind[0] in "rd":  # delimited by two tokens: r() required, d() optional
+            stop = src.find(kind[2], j + 1) if src.startswith(kind[1], j) else -1
+            if stop < 0 and kind[0] == "r":
+                return None, i
+            args.append(src[j + 1:stop] if stop >= 0 else "-NoValue-")
+            i = stop + 1 if stop >= 0 else i
+        else:
+            got = _read_arg(src, i)
+            if got is None:
+                return None, i
+            args.append(got[0])
+            i = got[1]
+    return args, i
+
+
 def _display(name: str) -> str:
     """How a report names a macro: `\\hide`, or the active character `|` (catcodes.py)."""
     m = re.fullmatch(r"@active([a-p]+)", name)
     if m:
         return "the active character " + repr(chr(int("".join(f"{ord(c) - 97:x}" for c in m.group(1)), 16)))
     return f"\\{name}"
+
+
+def _after_word(src: str, i: int) -> int:
+    """After a control word TeX skips blanks, and one line end."""
+    n = len(src)
+    while i < n and src[i] in " \t":
+        i += 1
+    if i < n and src[i] == "\n":
+        i += 1
+        while i < n and src[i] in " \t":
+            i += 1
+    return i
 
 
 def _read_arg(src: str, i: int) -> tuple[str, int] | None:

@@ -178,12 +178,16 @@ def _resizebox(walker: Walker, name: str, i: int, end: int) -> int:
 
 
 def _raisebox(walker: Walker, name: str, i: int, end: int) -> int:
-    (lift, _, _, content), j = walker.args(i, end, "{[[{")
+    """\\raisebox{60cm}[0pt][0pt]{text}: raised off the page. Without the declared height (or depth,
+    when lowered) TeX makes room for the box and moves it to a page of its own: it is seen."""
+    (lift, height, depth, content), j = walker.args(i, end, "{[[{")
     if content is None:
         return j
     distance = length_pt(walker.text_of(lift))
-    walker.veiled(content[0], content[1],
-                  distance_veil(distance, FAR_DOWN, NEAR_DOWN, "\\raisebox") if distance is not None else None)
+    room = length_pt(walker.text_of(height if distance is not None and distance > 0 else depth)) \
+        if (height if distance is not None and distance > 0 else depth) else None
+    moved = distance is not None and room is not None and abs(room) < abs(distance) / 2
+    walker.veiled(content[0], content[1], distance_veil(distance, FAR_DOWN, NEAR_DOWN, "\\raisebox") if moved else None)
     return j
 
 
@@ -301,6 +305,9 @@ def _pdf_operators(walker: Walker, code: str) -> None:
         if token == "Tr" and operands:
             mode = int(operands[-1])
             walker.literal_veil = (f"invisible render mode ({mode} Tr, a PDF literal)", False) if mode in (3, 7) else None
+            if mode >= 4:  # the glyphs become a clipping path: what follows on the page may be cut away
+                walker.clip_veil = (f"after text made a clipping path ({mode} Tr, a PDF literal): the rest of "
+                                    "the page may be cut away", True)
         elif token in ("rg", "g", "k") and operands:
             values = operands[-{"rg": 3, "g": 1, "k": 4}[token]:]
             model = {"rg": "rgb", "g": "gray", "k": "cmyk"}[token]
@@ -311,15 +318,15 @@ def _pdf_operators(walker: Walker, code: str) -> None:
             if abs(a * d - b * c) < 1e-3:
                 walker.literal_veil = ("scaled to nothing (a PDF literal)", False)
         elif token == "q":
-            walker.literal_stack.append((walker.literal_veil, walker.ink))
+            walker.literal_stack.append((walker.literal_veil, walker.clip_veil, walker.ink))
         elif token == "Q":
             if walker.literal_stack:
-                walker.literal_veil, walker.ink = walker.literal_stack.pop()
+                walker.literal_veil, walker.clip_veil, walker.ink = walker.literal_stack.pop()
                 walker.recolour()
         elif token in ("W", "W*"):
-            walker.literal_veil = ("text clipped by a PDF literal the reader cannot follow", True)
+            walker.clip_veil = ("after a clipping path set by a PDF literal the reader cannot follow", True)
         elif token not in _HARMLESS_OPS:
-            walker.literal_veil = ("after a PDF literal the reader cannot follow", True)
+            walker.clip_veil = ("after a PDF literal the reader cannot follow", True)
         operands = []
 
 

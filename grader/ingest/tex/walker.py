@@ -57,7 +57,8 @@ class Walker:
         self.page: RGB = WHITE
         self.veils: list[Veil] = []
         self.literal_veil: Veil | None = None  # set by PDF literals, until another changes it
-        self.literal_stack: list[tuple[Veil | None, RGB]] = []
+        self.clip_veil: Veil | None = None  # a clipping path a literal set: until the graphics state is restored
+        self.literal_stack: list[tuple[Veil | None, Veil | None, RGB]] = []
         self.ink_stack: list[RGB] = []
         self.colour_hides: Veil | None = None
         self.run: HiddenRecord | None = None  # the hidden text being written
@@ -93,7 +94,7 @@ class Walker:
         """Text as TeX sets it: into the text if a reader sees it, into the hidden-text log if not."""
         if not text:
             return
-        veil = self.veils[0] if self.veils else (self.literal_veil or self.colour_hides)
+        veil = self.veils[0] if self.veils else (self.literal_veil or self.clip_veil or self.colour_hides)
         if veil is None:
             self.run = None
             self.out.append(text)
