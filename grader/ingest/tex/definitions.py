@@ -282,6 +282,12 @@ class Definitions:
         end = read_braced(src, skip_spaces(src, begin[1]))
         if end is None:
             return k
+        if re.fullmatch(r"\s*\\(?:comment|begin\s*\{comment\})\s*", begin[0]):
+            # \newenvironment{hide}{\comment}{\endcomment}: the verbatim/comment packages then skip
+            # the body up to \end{hide}
+            self.envs.pop(env, None)
+            self.comment_envs.add(env)
+            return end[1]
         self._set_env(env, Env(nargs, begin[0], end[0], default))
         return end[1]
 
