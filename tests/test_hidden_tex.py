@@ -269,3 +269,28 @@ def test_ifnum_compares_numbers(a, rel, b):
     doc = tex(rf"\ifnum {a}{rel}{b} yes\else no\fi")
     expected = {"<": a < b, "=": a == b, ">": a > b}[rel]
     assert ("yes" in doc.text, "no" in doc.text) == (expected, not expected)
+
+
+HOSTILE = st.lists(st.sampled_from(list("ab {}[]\\$&#~^_\n0123()=<>`") + [
+    r"\iffalse", r"\iftrue", r"\fi", r"\else", r"\or", r"\ifnum", r"\ifx", r"\ifcase", r"\newif\ifq", r"\qtrue",
+    r"\ifq", r"\unless", r"\ifthenelse{\equal{a}{a}}", r"\catcode`\Z=14", "Z", r"\catcode`\|=13", "|",
+    r"\catcode`\Q=1", r"\setbox0\vbox\bgroup", r"\egroup", r"\usebox", r"\sbox", r"\color{white}",
+    r"\pagecolor{black}", r"\pdfliteral{3 Tr}", r"\pdfliteral{7 Tr}", r"\begin{comment}", r"\end{comment}",
+    r"\let\a\@gobble", r"\a", r"\def\h#1\e{}", r"\h", r"\e", r"\NewEnviron{z}{}", r"\begin{z}", r"\end{z}",
+    r"\begin{document}", r"\IfFileExists{a}", r"\phantom", r"\hspace*{-100cm}", r"\tikz", r"\node[opacity=0]",
+    r"\begin{tabular}{c}", r"\end{tabular}", r"\cellcolor{black}", "#1", r"\newcommand", r"\def"]),
+    max_size=60).map("".join)
+
+
+@given(HOSTILE)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_hostile_sources_leave_no_marker_and_anchor_every_record(src):
+    from grader.ingest.limits import Limits, RejectedFile
+
+    try:
+        doc = read_tex_source(src, "fuzz.tex", Limits(max_text_chars=50_000))
+    except RejectedFile:
+        return
+    assert not re.search("[\ue000-\ue002\U000F0000-\U000FFFFD]", doc.text)
+    assert all(h.offset is None or 0 <= h.offset <= len(doc.text) for h in doc.hidden)
+    assert all(h.text and "\ue002" not in h.text for h in doc.hidden)

@@ -70,22 +70,16 @@ def evaluate(name: str, src: str, i: int, expander: MacroExpander) -> tuple[Valu
         return False, i, what
     if alias not in PRIMITIVE_IFS and name[2:] in expander.bools:
         return expander.bools[name[2:]], i, what
-    if alias in ("ifnum", "ifabsnum", "ifpdfabsnum"):
-        a, j = number(src, i, expander)
+    if alias in _COMPARISONS:  # \ifnum 1<2, \ifdim 1pt>2pt, and their absolute-value forms
+        read = _COMPARISONS[alias]
+        a, j = read(src, i, expander)
         rel, j = _relation(src, j)
-        b, j = number(src, j, expander)
+        b, j = read(src, j, expander)
         if a is None or b is None or rel is None:
-            return None, j, f"{what} on a number the reader cannot know"
-        if alias != "ifnum":
+            return None, j, f"{what} on a {'number' if read is number else 'length'} the reader cannot know"
+        if "abs" in alias:
             a, b = abs(a), abs(b)
         return _compare(a, rel, b), j, what
-    if alias in ("ifdim", "ifabsdim", "ifpdfabsdim"):
-        a, j = dimension(src, i, expander)
-        rel, j = _relation(src, j)
-        b, j = dimension(src, j, expander)
-        if a is None or b is None or rel is None:
-            return None, j, f"{what} on a length the reader cannot know"
-        return _compare(abs(a) if alias != "ifdim" else a, rel, abs(b) if alias != "ifdim" else b), j, what
     if alias in ("ifodd", "ifcase"):
         n, j = number(src, i, expander)
         if n is None:
@@ -215,6 +209,10 @@ def dimension(src: str, i: int, expander: MacroExpander) -> tuple[float | None, 
         got = read_braced(src, j) if token == "\\dimexpr" else None
         return None, got[1] if got else j
     return None, j
+
+
+_COMPARISONS = {"ifnum": number, "ifabsnum": number, "ifpdfabsnum": number,
+                "ifdim": dimension, "ifabsdim": dimension, "ifpdfabsdim": dimension}
 
 
 # --- macros that take their branches ----------------------------------------------------------------

@@ -25,7 +25,8 @@ from grader.ingest.limits import Limits, RejectedFile
 from grader.ingest.tex import conditionals
 from grader.ingest.tex.definitions import DEFINERS, Definitions, Env, Macro
 from grader.ingest.tex.hidden import HiddenLog, HiddenRecord
-from grader.ingest.tex.source import CS, VERB_START, brace_table, read_braced, read_bracketed, skip_spaces, verbatim_end
+from grader.ingest.tex.source import (CS, MARKER, VERB_START, brace_table, read_braced, read_bracketed, skip_spaces,
+                                      verbatim_end)
 
 MAX_EXPANSIONS = 50_000
 MAX_EXPANSION_DEPTH = 60
@@ -218,13 +219,8 @@ class MacroExpander(Definitions):
             else:
                 args.append(macro.default)
             count -= 1
-        for _ in range(count):
-            got = _read_arg(src, i)
-            if got is None:
-                return None, i
-            args.append(got[0])
-            i = got[1]
-        return args, i
+        rest, i = _read_xparse(src, i, ("m",) * count)
+        return (None if rest is None else args + rest), i
 
     def _read_delimited(self, src: str, i: int, macro: Macro) -> tuple[list[str] | None, int]:
         """\\def\\x.#1\\end{...}: the prefix, then each argument up to its delimiter (outside braces)."""
@@ -522,7 +518,8 @@ def _read_arg(src: str, i: int) -> tuple[str, int] | None:
         return (m.group(0), m.end()) if m else None
     if src[i] == "}":
         return None
-    return src[i], i + 1
+    marked = MARKER.match(src, i)  # a marker is one token
+    return (marked.group(0), marked.end()) if marked else (src[i], i + 1)
 
 
 @lru_cache(maxsize=64)

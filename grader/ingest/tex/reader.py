@@ -19,6 +19,9 @@ from grader.ingest.tex.walker import Walker
 from grader.ingest.text import decode, students_from_text
 
 
+_MARKER_PIECE = re.compile("[\ue000-\ue002\U000F0000-\U000FFFFD]")
+
+
 def _finish_text(text: str) -> tuple[str, dict[int, int], dict[int, int]]:
     """Checkbox marks -> "[x] (b)", tidy whitespace, and grid and hidden-text anchors -> offsets."""
     text = checkbox_options(text)
@@ -32,12 +35,16 @@ def _finish_text(text: str) -> tuple[str, dict[int, int], dict[int, int]]:
     out = []
     last = 0
     removed = 0
-    for m in MARKER.finditer(text):
-        out.append(text[last:m.start()])
+    for m in [*MARKER.finditer(text), None]:
+        piece = text[last:m.start() if m else len(text)]
+        kept = _MARKER_PIECE.sub("", piece)  # a marker cut apart is dropped, never shown
+        out.append(kept)
+        removed += len(piece) - len(kept)
+        if m is None:
+            break
         (offsets if m.group(1) == GRID_OPEN else hidden).setdefault(marker_index(m), m.start() - removed)
         removed += m.end() - m.start()
         last = m.end()
-    out.append(text[last:])
     return "".join(out), offsets, hidden
 
 

@@ -14,7 +14,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from grader.ingest.grids import CHECKED, RGB, UNCHECKED, parse_color, parse_color_spec
 from grader.ingest.limits import Limits, RejectedFile
@@ -132,26 +132,22 @@ class Walker:
     def recolour(self) -> None:
         self.colour_hides = colour_veil(self.ink, self.paper_now())
 
-    @contextmanager
-    def inked(self, ink: RGB | None) -> Iterator[None]:
-        old = self.ink
-        self.ink = ink or old
-        self.recolour()
-        try:
-            yield
-        finally:
-            self.ink = old
-            self.recolour()
+    def inked(self, ink: RGB | None) -> AbstractContextManager[None]:
+        return self._coloured("ink", ink)
+
+    def papered(self, paper: RGB | None) -> AbstractContextManager[None]:
+        return self._coloured("paper", paper)
 
     @contextmanager
-    def papered(self, paper: RGB | None) -> Iterator[None]:
-        old = self.paper
-        self.paper = paper or old
+    def _coloured(self, attribute: str, colour: RGB | None) -> Iterator[None]:
+        """The ink or the paper set to `colour` (None: unchanged) while the block runs."""
+        old = getattr(self, attribute)
+        setattr(self, attribute, colour or old)
         self.recolour()
         try:
             yield
         finally:
-            self.paper = old
+            setattr(self, attribute, old)
             self.recolour()
 
     def colour_of(self, model: tuple[int, int] | None, spec: tuple[int, int] | None) -> RGB | None:
@@ -198,7 +194,9 @@ class Walker:
             return i, m.end(), m.end()
         if c in "}&":
             return None
-        return i, i + 1, i + 1
+        marked = MARKER.match(self.src, i, end)  # a marker is one token
+        stop = marked.end() if marked else i + 1
+        return i, stop, stop
 
     def opt(self, i: int, end: int) -> tuple[int, int, int] | None:
         j = skip_spaces(self.src, i)
