@@ -57,6 +57,12 @@ def is_conditional(name: str, expander: MacroExpander) -> bool:
         and name not in BRANCH_MACROS
 
 
+def is_known_conditional(name: str, expander: MacroExpander) -> bool:
+    """A conditional of TeX's, a \\newif's, or a name \\let to one: not a package's guess."""
+    return name == "unless" or name in PRIMITIVE_IFS or name[2:] in expander.bools or \
+        expander.lets.get(name) in PRIMITIVE_IFS
+
+
 # --- TeX's conditionals ------------------------------------------------------------------------------
 
 def evaluate(name: str, src: str, i: int, expander: MacroExpander) -> tuple[Value | int, int, str]:

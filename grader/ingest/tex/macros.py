@@ -16,7 +16,9 @@ uses of a macro defined in a branch the reader could not decide.
 
 from __future__ import annotations
 
+import bisect
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -74,6 +76,8 @@ class MacroExpander(Definitions):
         self.unfinished: str | None = None  # a macro at the end of a body that needs the text after it
         self.spliced = 0
         self.size = 0
+        self.started = time.monotonic()
+        self.seconds = limits.parse_seconds if limits else 20.0
 
     # -- the loop -------------------------------------------------------------------------------------
 
@@ -135,7 +139,17 @@ class MacroExpander(Definitions):
             self._branch_end(self.lets.get(name, name), out)
             return _after_word(src, k)
         if name == "unless" or conditionals.is_conditional(name, self):
-            return self._open_conditional(src, j, name, k, out)
+            if conditionals.is_known_conditional(name, self):
+                return self._open_conditional(src, j, name, k, out)
+            # a package's \ifsomething: its branches in braces (babel's \iflanguage{..}{..}{..}), or up
+            # to a \fi; with neither it is some other macro, left as written
+            if _braced_next(src, k):
+                return self._branch_macro(src, j, name, k, depth, out)
+            fis = _fi_positions(src)
+            if bisect.bisect_left(fis, k) < len(fis):
+                return self._open_conditional(src, j, name, k, out)
+            out.append(src[j:k])
+            return k
         if name in conditionals.BRANCH_MACROS or conditionals.UNKNOWN_TEST.search(name):
             return self._branch_macro(src, j, name, k, depth, out)
         if name in DEFINERS:
@@ -201,6 +215,8 @@ class MacroExpander(Definitions):
         self.expansions += n
         if self.expansions > MAX_EXPANSIONS:
             raise RejectedFile(f"macros expand more than {MAX_EXPANSIONS:,} times")
+        if self.expansions % 500 == 0 and time.monotonic() - self.started > self.seconds:
+            raise RejectedFile(f"reading this LaTeX file took longer than {self.seconds:g} s")
 
     # -- arguments -------------------------------------------------------------------------------------
 
@@ -379,7 +395,8 @@ class MacroExpander(Definitions):
             elif token in ("else", "or"):
                 if cond.nested or (token == "or" and not cond.case):
                     continue
-            elif name != "unless" and conditionals.is_conditional(name, self):
+            elif name != "unless" and conditionals.is_conditional(name, self) and (
+                    conditionals.is_known_conditional(name, self) or not _braced_next(src, m.end())):
                 cond.nested += 1
                 continue
             else:
@@ -450,6 +467,16 @@ class MacroExpander(Definitions):
         out.append(self.log.add(src[j:i], f"\\{name} is defined in a branch the reader cannot decide: a TA "
                                           "reads it", unsure=True, latex=True))
         return i
+
+
+def _braced_next(src: str, i: int) -> bool:
+    j = skip_spaces(src, i)
+    return src[j:j + 1] == "{"
+
+
+@lru_cache(maxsize=64)
+def _fi_positions(src: str) -> list[int]:
+    return [m.start() for m in re.finditer(r"\\fi(?![a-zA-Z@])", src)]
 
 
 def _read_xparse(src: str, i: int, kinds: tuple[str, ...]) -> tuple[list[str] | None, int]:
@@ -528,8 +555,17 @@ def _delimiter_scan(delimiter: str) -> re.Pattern:
     return re.compile(f"(?P<d>{re.escape(delimiter)}{'(?![a-zA-Z@])' if word else ''})|\\\\.|[{{}}]", re.S)
 
 
+@lru_cache(maxsize=64)
+def _occurrences(src: str, delimiter: str) -> list[int]:
+    return [m.start() for m in _delimiter_scan(delimiter).finditer(src) if m.group("d") is not None]
+
+
 def _find_outside_braces(src: str, i: int, delimiter: str) -> int | None:
-    """Where `delimiter` first stands outside braces, from i (TeX's delimited arguments)."""
+    """Where `delimiter` first stands outside braces, from i (TeX's delimited arguments). A use with
+    no delimiter after it is found at once: many of them must not make reading quadratic."""
+    found = _occurrences(src, delimiter)
+    if bisect.bisect_left(found, i) == len(found):
+        return None
     depth = 0
     for m in _delimiter_scan(delimiter).finditer(src, i):
         if m.group("d") is not None and depth == 0:

@@ -15,6 +15,7 @@ from grader.ingest.tex.hidden import HiddenLog, HiddenRecord
 from grader.ingest.tex.includes import IncludeState, exists_in_submission, included_by_main, resolve_includes
 from grader.ingest.tex.macros import MacroExpander
 from grader.ingest.tex.source import GRID_OPEN, MARKER, PRIVATE, marker_index, strip_comments
+from grader.ingest.tex.visibility import WHITE
 from grader.ingest.tex.walker import Walker
 from grader.ingest.text import decode, students_from_text
 
@@ -141,6 +142,7 @@ def read_tex_source(src: str, name: str, limits: Limits, root: Path | None = Non
         body_start, body_end = 0, len(expanded)
         preamble = (0, 0)
     walker.title, walker.author = _title_author(walker, preamble)
+    _preamble_colours(walker, preamble[1])
     walker.emit(body_start, body_end)
     text, offsets, hidden_at = _finish_text("".join(walker.out))
     if len(text) > limits.max_text_chars:
@@ -156,7 +158,7 @@ def read_tex_source(src: str, name: str, limits: Limits, root: Path | None = Non
     hidden = [HiddenText(_shown(record, colors, started, limits), record.reason, None, hidden_at.get(k),
                          record.unsure)
               for k, record in enumerate(log.records) if not record.cancelled and record.text.strip()]
-    hidden = [h for h in hidden if h.text]
+    hidden = _at_most(MAX_HIDDEN, [h for h in hidden if h.text])
     if any(not h.unsure for h in hidden):
         reasons = sorted({h.reason.split(" (")[0] for h in hidden if not h.unsure})
         problems.append(f"{name} holds text a reader cannot see ({'; '.join(reasons[:4])}); it was not graded")
@@ -165,6 +167,41 @@ def read_tex_source(src: str, name: str, limits: Limits, root: Path | None = Non
                         "reads the parts that hold it")
     return Document(source=name, kind="tex", text=text, grids=grids, hidden=hidden, problems=problems,
                     students=_students(walker, preamble[1], text))
+
+
+MAX_HIDDEN = 300  # certain hidden passages reported one by one; the unsure ones are all kept
+
+
+def _at_most(count: int, hidden: list[HiddenText]) -> list[HiddenText]:
+    certain = [h for h in hidden if not h.unsure]
+    if len(certain) <= count:
+        return hidden
+    dropped = certain[count:]
+    kept = set(map(id, certain[:count]))
+    summary = HiddenText(f"{len(dropped)} more passages", "more text TeX does not show", None, dropped[0].offset)
+    return [h for h in hidden if h.unsure or id(h) in kept] + [summary]
+
+
+_COLOUR_SETTING = re.compile(r"\\(color|pagecolor)\s*(?:\[([^\]]*)\])?\s*\{([^{}]*)\}|\\nopagecolor\b")
+
+
+def _preamble_colours(walker: Walker, preamble_end: int) -> None:
+    """`\\color{white}` or `\\pagecolor{black}` in the preamble (or its \\AtBeginDocument) sets the
+    whole document's ink or page."""
+    src = walker.src
+    groups = [(start, close) for start, close in walker.braces.items() if close < preamble_end]
+    at_begin = {m.end() - 1 for m in re.finditer(r"\\AtBeginDocument\s*\{", src[:preamble_end])}
+    for m in _COLOUR_SETTING.finditer(src, 0, preamble_end):
+        enclosing = [start for start, close in groups if start < m.start() < close]
+        if any(start not in at_begin for start in enclosing):
+            continue  # inside a group of its own: it ends there
+        if m.group(0).startswith("\\nopagecolor"):
+            walker.page = WHITE
+            continue
+        rgb = parse_color_spec(m.group(2), m.group(3)) if m.group(2) else parse_color(m.group(3), walker.colors)
+        if rgb is not None:
+            setattr(walker, "ink" if m.group(1) == "color" else "page", rgb)
+    walker.recolour()
 
 
 def _shown(record: HiddenRecord, colors: dict[str, RGB], started: float, limits: Limits) -> str:

@@ -100,7 +100,7 @@ def distance_veil(distance: float, far: float, near: float, how: str) -> Veil | 
 def _text_color(walker: Walker, name: str, i: int, end: int) -> int:
     (model, spec, content), j = walker.args(i, end, "[{{")
     if content is not None:
-        with walker.inked(walker.colour_of(model, spec)):
+        with walker.inked(walker.color(model, spec)):
             walker.emit(*content)
     return j
 
@@ -108,7 +108,7 @@ def _text_color(walker: Walker, name: str, i: int, end: int) -> int:
 def _color(walker: Walker, name: str, i: int, end: int) -> int:
     """\\color{c}: the ink of the rest of the group."""
     (model, spec), j = walker.args(i, end, "[{")
-    with walker.inked(walker.colour_of(model, spec)):
+    with walker.inked(walker.color(model, spec)):
         walker.emit(j, end)
     return end
 
@@ -119,7 +119,7 @@ def _page_color(walker: Walker, name: str, i: int, end: int) -> int:
         walker.recolour()
         return i
     (model, spec), j = walker.args(i, end, "[{")
-    walker.page = walker.colour_of(model, spec) or walker.page  # the whole page, from here on
+    walker.page = walker.color(model, spec) or walker.page  # the whole page, from here on
     walker.recolour()
     return j
 
@@ -127,7 +127,7 @@ def _page_color(walker: Walker, name: str, i: int, end: int) -> int:
 def _color_box(walker: Walker, name: str, i: int, end: int) -> int:
     spans, j = walker.args(i, end, "[{{" if name == "colorbox" else "[{{{")
     if spans[-1] is not None:
-        with walker.papered(walker.colour_of(spans[0], spans[-2])):
+        with walker.papered(walker.color(spans[0], spans[-2])):
             walker.emit(*spans[-1])
     return j
 
@@ -504,7 +504,7 @@ def visible_math(walker: Walker, start: int, end: int) -> str:
         if name in ("phantom", "hphantom", "vphantom"):
             veil = ("invisible (\\phantom)", False)
         elif name in ("textcolor", "mathcolor", "color"):
-            rgb = walker.colour_of(spans[0], spans[1])
+            rgb = walker.color(spans[0], spans[1])
             veil = colour_veil(rgb, walker.paper_now()) if rgb is not None else None
             if name == "color":
                 hidden, j = (j, end), end

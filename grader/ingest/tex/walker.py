@@ -150,9 +150,6 @@ class Walker:
             setattr(self, attribute, old)
             self.recolour()
 
-    def colour_of(self, model: tuple[int, int] | None, spec: tuple[int, int] | None) -> RGB | None:
-        return self.color(model, spec)
-
     def save_box(self, register: str, start: int, end: int, reason: str) -> None:
         text = self.capture(start, end)
         self.boxes[register] = (text, visibility.saved_box_record(self, register, text, reason))
