@@ -184,9 +184,12 @@ def _raisebox(walker: Walker, name: str, i: int, end: int) -> int:
     if content is None:
         return j
     distance = length_pt(walker.text_of(lift))
-    room = length_pt(walker.text_of(height if distance is not None and distance > 0 else depth)) \
-        if (height if distance is not None and distance > 0 else depth) else None
-    moved = distance is not None and room is not None and abs(room) < abs(distance) / 2
+    if distance is None:
+        walker.emit(*content)
+        return j
+    declared = height if distance > 0 else depth  # the room TeX makes for the box on that side
+    room = length_pt(walker.text_of(declared)) if declared else None
+    moved = room is not None and abs(room) < abs(distance) / 2
     walker.veiled(content[0], content[1], distance_veil(distance, FAR_DOWN, NEAR_DOWN, "\\raisebox") if moved else None)
     return j
 
@@ -415,7 +418,7 @@ def _put(walker: Walker, name: str, i: int, end: int) -> int:
     try:
         x, y = (float(v) * walker.unit_length for v in m.groups())
         how = f"\\{name}"
-        veil = distance_veil(x, FAR_ACROSS, NEAR_ACROSS, how) or distance_veil(y, FAR_DOWN, NEAR_DOWN, how)
+        veil = distance_veil(x, FAR_ACROSS, FAR_ACROSS, how) or distance_veil(y, FAR_DOWN, FAR_DOWN, how)
     except ValueError:
         pass
     walker.veiled(got[0], got[1], veil)
