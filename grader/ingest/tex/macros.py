@@ -25,17 +25,17 @@ from functools import lru_cache
 
 from grader.ingest.limits import Limits, RejectedFile
 from grader.ingest.tex import conditionals
-from grader.ingest.tex.definitions import DEFINERS, Definitions, Env, Macro
+from grader.ingest.tex.arguments import (ENDS_IN_WORD, after_word, braced_next, env_end, read_arg, read_args,
+                                         substitute)
+from grader.ingest.tex.definitions import DEFINERS, Definitions, Macro
 from grader.ingest.tex.hidden import HiddenLog, HiddenRecord
-from grader.ingest.tex.source import (CS, MARKER, VERB_START, brace_table, read_braced, read_bracketed, skip_spaces,
-                                      verbatim_end)
+from grader.ingest.tex.source import CS, VERB_START, read_braced, skip_spaces, verbatim_end
 
 MAX_EXPANSIONS = 50_000
 MAX_EXPANSION_DEPTH = 60
 MAX_OPEN_CONDITIONALS = 200
 _CS_NAME = re.compile(r"\\([a-zA-Z@]+)")
 _BRACE = re.compile(r"[{}]")
-_ENDS_IN_WORD = re.compile(r"\\[a-zA-Z@]+$")
 _BODY = re.compile(r"\\BODY(?![a-zA-Z@])")
 
 
@@ -137,13 +137,13 @@ class MacroExpander(Definitions):
             return self._environment_edge(src, j, name, k, depth, out)
         if name in ("fi", "else", "or") or self.lets.get(name) in ("fi", "else", "or"):
             self._branch_end(self.lets.get(name, name), out)
-            return _after_word(src, k)
+            return after_word(src, k)
         if name == "unless" or conditionals.is_conditional(name, self):
             if conditionals.is_known_conditional(name, self):
                 return self._open_conditional(src, j, name, k, out)
             # a package's \ifsomething: its branches in braces (babel's \iflanguage{..}{..}{..}), or up
             # to a \fi; with neither it is some other macro, left as written
-            if _braced_next(src, k):
+            if braced_next(src, k):
                 return self._branch_macro(src, j, name, k, depth, out)
             fis = _fi_positions(src)
             if bisect.bisect_left(fis, k) < len(fis):
@@ -185,7 +185,7 @@ class MacroExpander(Definitions):
         if macro is None:
             out.append(src[j:k])
             return k
-        args, i = self._read_args(src, k, macro)
+        args, i = read_args(src, k, macro)
         if args is None:
             if depth > 0 and skip_spaces(src, k) >= len(src):
                 self.unfinished = src[j:]  # its arguments follow the body it ends: read on there
@@ -193,7 +193,7 @@ class MacroExpander(Definitions):
             out.append(src[j:k])  # the arguments are missing: leave it as written
             return k
         self._count(1)
-        body, used = _substitute(macro.body, args)
+        body, used = substitute(macro.body, args)
         for index, arg in enumerate(args):
             given = not (index == 0 and arg is macro.default)  # a default left unused is no hidden text
             if index + 1 not in used and arg.strip() and given:
@@ -205,7 +205,7 @@ class MacroExpander(Definitions):
 
     def _output(self, piece: str, src: str, i: int, out: list[str]) -> None:
         out.append(piece)
-        if i < len(src) and src[i].isalpha() and _ENDS_IN_WORD.search(piece[-40:]):
+        if i < len(src) and src[i].isalpha() and ENDS_IN_WORD.search(piece[-40:]):
             out.append(" ")  # a control word must stay apart from the letters after it
         self.size += len(piece)
         if self.size > self.max_chars:
@@ -220,51 +220,13 @@ class MacroExpander(Definitions):
 
     # -- arguments -------------------------------------------------------------------------------------
 
-    def _read_args(self, src: str, i: int, macro: Macro | Env) -> tuple[list[str] | None, int]:
-        if isinstance(macro, Macro) and (macro.delimiters or macro.prefix):
-            return self._read_delimited(src, i, macro)
-        if isinstance(macro, Macro) and macro.xparse:
-            return _read_xparse(src, i, macro.xparse)
-        args: list[str] = []
-        count = macro.nargs
-        if macro.default is not None and count:
-            opt = read_bracketed(src, skip_spaces(src, i))
-            if opt is not None:
-                args.append(opt[0])
-                i = opt[1]
-            else:
-                args.append(macro.default)
-            count -= 1
-        rest, i = _read_xparse(src, i, ("m",) * count)
-        return (None if rest is None else args + rest), i
-
-    def _read_delimited(self, src: str, i: int, macro: Macro) -> tuple[list[str] | None, int]:
-        """\\def\\x.#1\\end{...}: the prefix, then each argument up to its delimiter (outside braces)."""
-        if macro.prefix:
-            i = skip_spaces(src, i)
-            if not src.startswith(macro.prefix, i):
-                return None, i
-            i += len(macro.prefix)
-        args: list[str] = []
-        for delimiter in macro.delimiters:
-            if not delimiter:
-                got = _read_arg(src, i)
-            else:
-                stop = _find_outside_braces(src, i, delimiter)
-                got = None if stop is None else (_unbrace(src[i:stop]), stop + len(delimiter))
-            if got is None:
-                return None, i
-            args.append(got[0])
-            i = got[1]
-        return args, i
-
     # -- environments ----------------------------------------------------------------------------------
 
     def _environment_edge(self, src: str, j: int, name: str, k: int, depth: int, out: list[str]) -> int:
         got = read_braced(src, k)
         env = got[0].strip() if got else ""
         if name == "begin" and env in self.comment_envs:
-            stop, after = _env_end(src, env, got[1])
+            stop, after = env_end(src, env, got[1])
             out.append(self.log.add(src[got[1]:stop], f"in a {env} environment, which LaTeX leaves out", latex=True))
             return after
         if name in ("verb", "begin"):
@@ -282,7 +244,7 @@ class MacroExpander(Definitions):
             out.append(src[j:got[1]])
             return got[1]
         if name == "begin" and env in self.uncertain_envs:
-            stop, after = _env_end(src, env, got[1])
+            stop, after = env_end(src, env, got[1])
             out.append(self.log.add(src[j:after], f"the {env} environment is defined in a branch the reader "
                                                   "cannot decide", unsure=True, latex=True))
             return after
@@ -299,25 +261,25 @@ class MacroExpander(Definitions):
         if user is None:
             out.append(src[j:got[1]])
             return got[1]
-        args, i = self._read_args(src, got[1], user)
+        args, i = read_args(src, got[1], user)
         if args is None:
             args, i = [], got[1]
         self._count(1)
         if user.body is None:
-            body, _ = _substitute(user.begin, args)
+            body, _ = substitute(user.begin, args)
             self._output(self.expand(body, depth + 1), src, i, out)
             return i
         # the environment takes its body: the whole of it, up to its \end
-        stop, after = _env_end(src, env, i)
+        stop, after = env_end(src, env, i)
         text = src[i:stop]
         code = user.begin + user.end
         if user.body == "\\BODY":
-            body, _ = _substitute(code, args)
+            body, _ = substitute(code, args)
             used = bool(_BODY.search(body))
             body = _BODY.sub(lambda _m: text, body)
         else:
             position = int(user.body[1:]) - 1
-            body, used_args = _substitute(code, args[:position] + [text] + args[position:])
+            body, used_args = substitute(code, args[:position] + [text] + args[position:])
             used = position + 1 in used_args
         if not used and text.strip():
             out.append(self.log.add(text, f"in a {env} environment, which does not print its body", latex=True))
@@ -347,7 +309,7 @@ class MacroExpander(Definitions):
             cond.done = True
         else:
             self._start_skipping(cond, out)
-        return _after_word(src, i) if _ENDS_IN_WORD.search(src[j:i]) else i
+        return after_word(src, i) if ENDS_IN_WORD.search(src[j:i]) else i
 
     def _start_skipping(self, cond: _Conditional, out: list[str]) -> None:
         cond.skipping = True
@@ -396,7 +358,7 @@ class MacroExpander(Definitions):
                 if cond.nested or (token == "or" and not cond.case):
                     continue
             elif name != "unless" and conditionals.is_conditional(name, self) and (
-                    conditionals.is_known_conditional(name, self) or not _braced_next(src, m.end())):
+                    conditionals.is_known_conditional(name, self) or not braced_next(src, m.end())):
                 cond.nested += 1
                 continue
             else:
@@ -411,7 +373,7 @@ class MacroExpander(Definitions):
                     cond.done = True
                 else:
                     self._start_skipping(cond, out)
-            return _after_word(src, m.end())
+            return after_word(src, m.end())
         self._skipped(cond, src[i:])
         return len(src)
 
@@ -423,7 +385,7 @@ class MacroExpander(Definitions):
             test = None
             groups: list[str] = []
             i = k
-            while len(groups) < 6 and (got := _read_arg(src, i)) is not None and src[skip_spaces(src, i)] == "{":
+            while len(groups) < 6 and (got := read_arg(src, i)) is not None and src[skip_spaces(src, i)] == "{":
                 groups.append(got[0])
                 i = got[1]
             shape = "TF" if name.endswith("TF") or len(groups) > 2 else ("T" if name.endswith("T") else "F")
@@ -431,7 +393,7 @@ class MacroExpander(Definitions):
             args: list[str] = []
         else:
             count, test, shape = known
-            args, i = self._read_args(src, k, Macro(count + len(shape), ""))
+            args, i = read_args(src, k, Macro(count + len(shape), ""))
             if args is None:
                 if depth > 0 and skip_spaces(src, k) >= len(src):
                     self.unfinished = src[j:]
@@ -459,54 +421,19 @@ class MacroExpander(Definitions):
         macro = self.macros.get(name)
         i = k
         if macro is not None:
-            args, end = self._read_args(src, k, macro)
+            args, end = read_args(src, k, macro)
             i = end if args is not None else k
         else:  # no certain definition: its arguments are the groups that follow
-            while (got := _read_arg(src, i)) is not None and src[skip_spaces(src, i)] in "{[":
+            while (got := read_arg(src, i)) is not None and src[skip_spaces(src, i)] in "{[":
                 i = got[1]
         out.append(self.log.add(src[j:i], f"\\{name} is defined in a branch the reader cannot decide: a TA "
                                           "reads it", unsure=True, latex=True))
         return i
 
 
-def _braced_next(src: str, i: int) -> bool:
-    j = skip_spaces(src, i)
-    return src[j:j + 1] == "{"
-
-
 @lru_cache(maxsize=64)
 def _fi_positions(src: str) -> list[int]:
     return [m.start() for m in re.finditer(r"\\fi(?![a-zA-Z@])", src)]
-
-
-def _read_xparse(src: str, i: int, kinds: tuple[str, ...]) -> tuple[list[str] | None, int]:
-    """xparse's arguments: a star or a token is \\BooleanTrue or \\BooleanFalse, a missing optional
-    argument -NoValue- (or its default)."""
-    args: list[str] = []
-    for kind in kinds:
-        j = skip_spaces(src, i)
-        if kind == "s" or kind[0] == "t":
-            token = "*" if kind == "s" else kind[1]
-            found = src.startswith(token, j)
-            args.append("\\BooleanTrue" if found else "\\BooleanFalse")
-            i = j + len(token) if found else i
-        elif kind == "o" or kind[0] == "O":
-            got = read_bracketed(src, j)
-            args.append(got[0] if got else ("-NoValue-" if kind == "o" else kind[2:-1]))
-            i = got[1] if got else i
-        elif kind[0] in "rd":  # delimited by two tokens: r() required, d() optional
-            stop = src.find(kind[2], j + 1) if src.startswith(kind[1], j) else -1
-            if stop < 0 and kind[0] == "r":
-                return None, i
-            args.append(src[j + 1:stop] if stop >= 0 else "-NoValue-")
-            i = stop + 1 if stop >= 0 else i
-        else:
-            got = _read_arg(src, i)
-            if got is None:
-                return None, i
-            args.append(got[0])
-            i = got[1]
-    return args, i
 
 
 def _display(name: str) -> str:
@@ -515,109 +442,6 @@ def _display(name: str) -> str:
     if m:
         return "the active character " + repr(chr(int("".join(f"{ord(c) - 97:x}" for c in m.group(1)), 16)))
     return f"\\{name}"
-
-
-def _after_word(src: str, i: int) -> int:
-    """After a control word TeX skips blanks, and one line end."""
-    n = len(src)
-    while i < n and src[i] in " \t":
-        i += 1
-    if i < n and src[i] == "\n":
-        i += 1
-        while i < n and src[i] in " \t":
-            i += 1
-    return i
-
-
-def _read_arg(src: str, i: int) -> tuple[str, int] | None:
-    """One undelimited argument at i: a braced group, a control sequence, or a character."""
-    i = skip_spaces(src, i)
-    if i >= len(src):
-        return None
-    if src[i] == "{":
-        return read_braced(src, i)
-    if src[i] == "[":  # an optional argument of an unknown macro, for the greedy readers
-        got = read_bracketed(src, i)
-        if got is not None:
-            return got
-    if src[i] == "\\":
-        m = CS.match(src, i)
-        return (m.group(0), m.end()) if m else None
-    if src[i] == "}":
-        return None
-    marked = MARKER.match(src, i)  # a marker is one token
-    return (marked.group(0), marked.end()) if marked else (src[i], i + 1)
-
-
-@lru_cache(maxsize=64)
-def _delimiter_scan(delimiter: str) -> re.Pattern:
-    word = delimiter.startswith("\\") and delimiter[-1].isalpha()
-    return re.compile(f"(?P<d>{re.escape(delimiter)}{'(?![a-zA-Z@])' if word else ''})|\\\\.|[{{}}]", re.S)
-
-
-@lru_cache(maxsize=64)
-def _occurrences(src: str, delimiter: str) -> list[int]:
-    return [m.start() for m in _delimiter_scan(delimiter).finditer(src) if m.group("d") is not None]
-
-
-def _find_outside_braces(src: str, i: int, delimiter: str) -> int | None:
-    """Where `delimiter` first stands outside braces, from i (TeX's delimited arguments). A use with
-    no delimiter after it is found at once: many of them must not make reading quadratic."""
-    found = _occurrences(src, delimiter)
-    if bisect.bisect_left(found, i) == len(found):
-        return None
-    depth = 0
-    for m in _delimiter_scan(delimiter).finditer(src, i):
-        if m.group("d") is not None and depth == 0:
-            return m.start()
-        if m.group(0) == "{":
-            depth += 1
-        elif m.group(0) == "}":
-            depth -= 1
-            if depth < 0:
-                return None
-    return None
-
-
-def _unbrace(text: str) -> str:
-    stripped = text.strip()
-    if stripped.startswith("{") and brace_table(stripped).get(0) == len(stripped) - 1:
-        return stripped[1:-1]
-    return text
-
-
-def _env_end(src: str, name: str, i: int) -> tuple[int, int]:
-    """(start of the matching \\end{name}, index after it), from i; the end of the text if none."""
-    pattern = re.compile(r"\\(begin|end)\s*\{" + re.escape(name) + r"\}")
-    depth = 1
-    for m in pattern.finditer(src, i):
-        depth += 1 if m.group(1) == "begin" else -1
-        if depth == 0:
-            return m.start(), m.end()
-    return len(src), len(src)
-
-
-def _substitute(body: str, args: list[str]) -> tuple[str, set[int]]:
-    """#1..#9 -> arguments, ## -> #; and which arguments the body uses. TeX tokenizes before
-    substituting, so a control word before an argument that starts with a letter must stay apart
-    from it: a space keeps them apart."""
-    out: list[str] = []
-    used: set[int] = set()
-    last = 0
-    for m in re.finditer(r"##|#([1-9])", body):
-        out.append(body[last:m.start()])
-        if m.group(0) == "##":
-            out.append("#")
-        else:
-            index = int(m.group(1)) - 1
-            used.add(index + 1)
-            value = args[index] if index < len(args) else ""
-            if value[:1].isalpha() and _ENDS_IN_WORD.search(body[max(0, m.start() - 40):m.start()]):
-                out.append(" ")
-            out.append(value)
-        last = m.end()
-    out.append(body[last:])
-    return "".join(out), used
 
 
 def expand_macros(src: str, limits: Limits | None = None) -> str:
