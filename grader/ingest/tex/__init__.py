@@ -5,9 +5,9 @@
    submission folder only, with depth and size caps.
 3. catcodes.py: `\\catcode` changes followed (a comment sign, an active character) or, where the
    reader cannot follow them, the text they govern kept out as unsure.
-4. macros.py: the student's own macros and environments expanded (definitions.py, arguments.py), conditionals
-   read as TeX reads them (conditionals.py decides each condition, or cannot), and what TeX skips or
-   drops (a false branch, a comment environment, an argument a macro drops) kept out.
+4. macros.py: the student's own macros and environments expanded (definitions.py, arguments.py),
+   conditionals read as TeX reads them (conditionals.py decides each condition, or cannot), and what
+   TeX skips or drops (a false branch, a comment environment, an argument a macro drops) kept out.
 5. walker.py: the body turned into text: headings at the start of their own lines, math kept as
    LaTeX, lists (lists.py) with checkboxes and marked items as "[x] (b)" / "[ ] (a)", tables
    (tables.py) and TikZ pictures (tikz.py) that are 5x5 grids read into GridFindings anchored where
