@@ -204,17 +204,36 @@ class Question(StrictModel):
 
 
 class AiPolicy(StrictModel):
-    """How AI-use disclosures are detected; no automatic penalty unless the rubric sets one."""
+    """How AI-use disclosures are read and judged; no automatic penalty unless the rubric sets one."""
 
+    # extra sentences (regexes) to take for disclosures when the built-in reading finds none
     patterns: list[str] = Field(default_factory=lambda: [
         r"\b(?:I\s+)?used\s+(?:[A-Z][\w-]*\s+(?:and|or|,)\s+)*(?:chat\s*-?gpt|gpt|copilot|claude|gemini|grammarly|"
         r"deepl|an?\s+(?:AI|LLM|language model)|AI\s+tools?)\b[^.\n]*",
         r"\b(?:ChatGPT|Grammarly|Copilot|Claude|Gemini)\b[^.\n]*\b(?:used|helped|polish|improve|rephras|grammar)[^.\n]*",
     ])
+    # the uses the course allows: "writing" (polishing the student's own text: grammar, spelling,
+    # phrasing, translation) by default, as a usual course policy; "content" is finding or checking answers
+    allowed: list[Literal["writing", "content"]] = Field(default_factory=lambda: ["writing"])
+    # the course's own wording for purposes (regexes, case-insensitive), read before the built-in
+    # English and French vocabulary: counted as polishing the writing, or as content use
+    writing_purposes: list[str] = Field(default_factory=list)
+    content_purposes: list[str] = Field(default_factory=list)
     penalty: float = Field(0.0, ge=0)  # points deducted per question whose disclosure matches penalty_for
-    # which disclosed purposes the penalty applies to: "content" (finding or checking answers, which
-    # the policy forbids) and/or "unspecified" (a use disclosed without saying what for)
-    penalty_for: list[Literal["content", "unspecified"]] = Field(default_factory=lambda: ["content"])
+    # which disclosed uses the penalty applies to: "content" (finding or checking answers, which the
+    # policy forbids), "unspecified" (a use disclosed without saying what for), "writing" (for a
+    # course that allows no AI use at all)
+    penalty_for: list[Literal["writing", "content", "unspecified"]] = Field(default_factory=lambda: ["content"])
+
+    @field_validator("patterns", "writing_purposes", "content_purposes")
+    @classmethod
+    def _regexes_compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {pattern!r} ({exc})") from exc
+        return patterns
 
 
 class Rubric(StrictModel):

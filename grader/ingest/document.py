@@ -46,6 +46,9 @@ class HiddenText:
     reason: str
     page: int | None = None
     offset: int | None = None  # where in Document.text it was left out, to attach it to a part
+    # the reader could not tell whether it is seen (a conditional on a counter, a PDF literal it
+    # cannot follow...): it is not in the text either, and the part that holds `offset` goes to a TA
+    unsure: bool = False
 
 
 @dataclass
