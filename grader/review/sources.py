@@ -1,0 +1,228 @@
+"""The student's own files, read and rendered in a child process with time and memory limits.
+
+A submission is hostile until read: reading it again (for the text around each answer) and
+rendering a PDF page (PyMuPDF) run in a separate process, so a file that hangs or crashes the
+PDF library costs one screen its picture, never the server. A call that runs past its time is
+killed and the process replaced.
+
+Which page shows a part's answer: the part's `where` in result.json when the grader recorded it,
+else the page of a grid read from the PDF, else the first page whose text holds the answer's
+opening words, else the first page.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from grader.ingest.limits import DEFAULT_LIMITS
+
+PAGE_WIDTH_PX = 1100  # a rendered page is this wide at most
+PAGE_PIXELS = 1100 * 3000  # and never more pixels than this (a hostile page can be 5 m tall)
+MEMORY_BYTES = 2 * 1024 ** 3
+
+
+# ---------------------------------------------------------------- in the child process
+
+_RUBRICS: dict[str, Any] = {}
+
+
+def read_parts(folder: str, files: list[str], rubric_path: str) -> dict[str, dict[str, Any]]:
+    """Per part: the text of the answer region as segmented, the file it came from, grid pages."""
+    from grader.ingest.submission import Submission, read_submission
+    from grader.pipeline import fragments_for
+    from grader.rubric import load_rubric
+
+    if rubric_path not in _RUBRICS:
+        _RUBRICS[rubric_path] = load_rubric(rubric_path)
+    rubric = _RUBRICS[rubric_path]
+    root = Path(folder)
+    sub = Submission(root.name, [root / f for f in files], root)
+    docs, _ = read_submission(sub, DEFAULT_LIMITS)
+    out = {}
+    for part_id, fragment in fragments_for(docs, rubric).items():
+        text = fragment.text if fragment.text.strip() else (
+            fragment.structured if isinstance(fragment.structured, str) else "")
+        out[part_id] = {"text": text[:20000], "source": fragment.source, "how": fragment.how,
+                        "grid_pages": sorted({g.page for g in fragment.grids if g.page})}
+    return out
+
+
+def _search_phrases(text: str) -> list[str]:
+    """A few lines of the answer, plain words only, that a PDF's text layer is likely to hold."""
+    phrases = []
+    for line in text.splitlines():
+        words = re.findall(r"[A-Za-zÀ-ÿ]{2,}", re.sub(r"\\[a-zA-Z]+|\$[^$]*\$", " ", line))
+        if len(words) >= 4:
+            phrases.append(" ".join(words[:6]))
+        if len(phrases) == 4:
+            break
+    return phrases
+
+
+def render_page(path: str, page: int | None, bbox: list[float] | None, text: str) -> dict[str, Any]:
+    """A PNG of the page holding the answer (1-based `page`, or found from `text`), cropped around `bbox`."""
+    import pymupdf
+
+    with pymupdf.open(path) as doc:
+        if doc.needs_pass:
+            raise ValueError("the PDF is encrypted")
+        count = doc.page_count
+        number = page if page and 1 <= page <= count else None
+        how = "where the grader found the answer" if number else ""
+        if number is None:
+            for phrase in _search_phrases(text):
+                for pno in range(min(count, DEFAULT_LIMITS.max_pages)):
+                    if doc[pno].search_for(phrase, quads=False):
+                        number, how = pno + 1, "the page holding the answer's first words"
+                        break
+                if number:
+                    break
+        if number is None:
+            number, how = 1, "first page (the answer's place was not found)"
+        pg = doc[number - 1]
+        rect = pg.rect
+        clip = None
+        if bbox and len(bbox) == 4:
+            x0, y0, x1, y1 = (float(v) for v in bbox)
+            clip = pymupdf.Rect(rect.x0, max(rect.y0, y0 - 60), rect.x1, min(rect.y1, y1 + 60))
+            if clip.is_empty:
+                clip = None
+        area = clip or rect
+        zoom = min(PAGE_WIDTH_PX / max(area.width, 1), (PAGE_PIXELS / max(area.width * area.height, 1)) ** 0.5, 3.0)
+        pix = pg.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=clip, alpha=False)
+        return {"png": pix.tobytes("png"), "page": number, "pages": count, "how": how}
+
+
+def _child(conn) -> None:
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(MEMORY_BYTES, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+    calls = {"read_parts": read_parts, "render_page": render_page}
+    while True:
+        try:
+            name, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(("ok", calls[name](*args)))
+        except Exception as exc:  # the file's problem, reported to the screen that asked
+            conn.send(("error", f"{type(exc).__name__}: {str(exc)[:200]}"))
+
+
+# ---------------------------------------------------------------- in the server
+
+class SourceError(Exception):
+    pass
+
+
+class Sandbox:
+    """One child process, one call at a time; a call past its time limit kills and replaces it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._proc = None
+        self._conn = None
+
+    def _start(self) -> None:
+        ctx = mp.get_context("spawn")  # the server runs threads: never fork it
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_child, args=(child,), daemon=True)
+        self._proc.start()
+        child.close()
+
+    def call(self, name: str, *args, timeout: float = 30.0) -> Any:
+        with self._lock:
+            if self._proc is None or not self._proc.is_alive():
+                self._start()
+            self._conn.send((name, args))
+            if not self._conn.poll(timeout):
+                self._kill()
+                raise SourceError(f"took longer than {timeout:g} s and was stopped")
+            try:
+                status, value = self._conn.recv()
+            except (EOFError, OSError):
+                self._kill()
+                raise SourceError("the reader stopped while reading the file") from None
+        if status != "ok":
+            raise SourceError(value)
+        return value
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.join(timeout=5)
+        if self._conn is not None:
+            self._conn.close()
+        self._proc = self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill()
+
+
+class Sources:
+    """What the screens need from the student's files, cached: the parts' text, and page pictures."""
+
+    def __init__(self, rubric_path: Path):
+        self.rubric_path = str(rubric_path)
+        self.interactive = Sandbox()  # the screen a TA is looking at
+        self.background = Sandbox()  # reading ahead the next screens, never in the TA's way
+        self._parts: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+        self._pages: dict[tuple, dict[str, Any]] = {}
+        self._ahead = threading.Thread()
+
+    def parts(self, folder: Path, files: list[str], wait: bool = True) -> dict[str, Any] | None:
+        cache_key = (str(folder), tuple(files))
+        if cache_key not in self._parts:
+            if not wait:
+                return None
+            sandbox = self.interactive
+            try:
+                self._parts[cache_key] = sandbox.call("read_parts", str(folder), files, self.rubric_path, timeout=60)
+            except SourceError as exc:
+                self._parts[cache_key] = {"error": str(exc)}
+        return self._parts[cache_key]
+
+    def read_ahead(self, folders: list[tuple[Path, list[str]]]) -> None:
+        """Read the next screens' submissions in the background (one thread at a time)."""
+        todo = [(f, files) for f, files in folders if (str(f), tuple(files)) not in self._parts]
+        if not todo or self._ahead.is_alive():
+            return
+
+        def run():
+            for folder, files in todo:
+                cache_key = (str(folder), tuple(files))
+                if cache_key in self._parts:
+                    continue
+                try:
+                    self._parts[cache_key] = self.background.call("read_parts", str(folder), files,
+                                                                  self.rubric_path, timeout=60)
+                except SourceError as exc:
+                    self._parts[cache_key] = {"error": str(exc)}
+
+        self._ahead = threading.Thread(target=run, daemon=True)
+        self._ahead.start()
+
+    def page(self, path: Path, page: int | None, bbox: list[float] | None, text: str) -> dict[str, Any]:
+        stat = path.stat()
+        cache_key = (str(path), stat.st_mtime_ns, page, tuple(bbox or ()), text[:400])
+        if cache_key not in self._pages:
+            if len(self._pages) > 64:
+                self._pages.pop(next(iter(self._pages)))
+            if stat.st_size > DEFAULT_LIMITS.max_file_bytes:
+                raise SourceError(f"{path.name} is larger than the {DEFAULT_LIMITS.max_file_bytes / 1e6:.0f} MB read")
+            self._pages[cache_key] = self.interactive.call("render_page", str(path), page, bbox, text, timeout=20)
+        return self._pages[cache_key]
+
+    def close(self) -> None:
+        self.interactive.close()
+        self.background.close()
