@@ -46,36 +46,46 @@ def _folder(folder: Path, rubric: Rubric, key: Key):
     return store, graded
 
 
-def serve(folder: Path, rubric: Rubric, key: Key, port: int = 0, ta: str = "", quiet: bool = False) -> None:
-    """Serve the workspace on 127.0.0.1 until interrupted; print the URL with its token."""
-    import uvicorn
-
+def make_app(folder: Path, rubric: Rubric, key: Key, ta: str = "", port: int = 0):
+    """The web app over `folder`, with a fresh access token: (app, workspace)."""
     from grader.review.app import Workspace, build_app
     from grader.review.sources import Sources
 
     store, graded = _folder(folder, rubric, key)
+    ws = Workspace(graded, store, Sources(rubric.path), secrets.token_urlsafe(24), ta or _default_ta())
+    ws.port = port
+    return build_app(ws), ws
+
+
+def serve(folder: Path, rubric: Rubric, key: Key, port: int = 0, ta: str = "") -> None:
+    """Serve the workspace on 127.0.0.1 until interrupted; print the URL with its token."""
+    import uvicorn
+
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))  # never another interface: a TA's grades stay on the machine
     except OSError as exc:
+        sock.close()
         raise ReviewError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
     sock.listen(64)
-    sources = Sources(rubric.path)
-    ws = Workspace(graded, store, sources, secrets.token_urlsafe(24), ta or _default_ta())
-    ws.port = sock.getsockname()[1]
-    left = sum(r["left"] for r in graded.progress())
-    print(f"Review workspace for {folder}/: {len(graded.submissions)} submissions, {left} parts to review.\n"
+    try:
+        app, ws = make_app(folder, rubric, key, ta, sock.getsockname()[1])
+    except BaseException:
+        sock.close()
+        raise
+    ws.sources.warm()
+    left = sum(r["left"] for r in ws.folder.progress())
+    print(f"Review workspace for {folder}/: {len(ws.folder.submissions)} submissions, {left} parts to review.\n"
           f"Open in a browser (this URL holds the access token):\n\n"
           f"    http://127.0.0.1:{ws.port}/?token={ws.token}\n\n"
           f"Decisions are saved in {folder / 'review.sqlite'} and applied by the next "
           f"'grader grade ... --out {folder}'. Stop with Ctrl+C.", flush=True)
-    config = uvicorn.Config(build_app(ws), log_level="warning" if not quiet else "error", access_log=False,
-                            lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        sources.close()
+        ws.sources.close()
         sock.close()
 
 

@@ -8,6 +8,7 @@ Routes, top-down as a TA uses them:
     POST /decide                    confirm a score (items, comment) -> the next screen to grade
     POST /withdraw, /split, /regroup, /items, /items/edit, /ta
     GET  /find/{part}?q=            search a student
+    GET  /source/{part}/{sub}       the student's own files around the answer (loaded by the screen)
     GET  /page/{part}/{sub}.png     the student's own PDF page around the answer
     GET  /reports/...               the folder's summary.html and feedback pages, read-only
 
@@ -29,6 +30,7 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -57,7 +59,7 @@ SECURITY_HEADERS = {
                                "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" would make the browser send "Origin: null" with our forms
     "Cache-Control": "no-store",
 }
 
@@ -240,9 +242,6 @@ async def grade(request: Request) -> Response:
     score = decision.score if decision else graded.score
     base = (decision.base if decision else graded.score - sum(points[i] for i in applied))
     explained = ws.folder.explain(graded)
-    read = ws.sources.parts(submission.source, submission.files) if submission.source else None
-    fragment = (read or {}).get(part_id) or {}
-    pdf = _pdf_for(submission, graded, fragment)
     members = [{"id": m, "who": ws.folder.submissions[m].who, "decision": decisions.get((m, part_id)),
                 "recheck": ws.folder.recheck(ws.folder.submissions[m].parts[part_id], decisions.get((m, part_id)))}
                for m in card.members]
@@ -256,12 +255,33 @@ async def grade(request: Request) -> Response:
     return _render(
         request, "grade.html", part=part, statement=ws.folder.statement(part_id), card=card, members=members,
         submission=submission, graded=graded, decision=decision, items=items, applied=set(applied), score=score,
-        explained=explained, fragment=fragment, read_error=(read or {}).get("error"), pdf=pdf,
+        explained=explained,
         position=position, total=len(cards), left=left, everyone=everyone,
         prev_url=_grade_url(part_id, cards[position - 1].id, everyone) if position > 0 else None,
         next_url=_grade_url(part_id, cards[position + 1].id, everyone) if position + 1 < len(cards) else None,
         recheck=ws.folder.recheck(graded, decision), state=json.dumps(state),
         find=[{"id": s.id, "who": s.who} for s in ws.folder.submissions.values() if part_id in s.parts])
+
+
+def _fragment(ws: Workspace, submission, part_id: str) -> tuple[dict[str, Any], str | None]:
+    """The part's answer text as segmented from the student's files, and why not when they could not be read."""
+    if submission.source is None:
+        return {}, "the results do not say where the student's files are (graded by an older grader)"
+    read = ws.sources.parts(submission.source, submission.files)
+    return read.get(part_id) or {}, read.get("error")
+
+
+async def source(request: Request) -> Response:
+    """The student's own files around the answer: the PDF page and the text read (loaded after the screen)."""
+    ws: Workspace = request.app.state.ws
+    part_id, sub_id = request.path_params["part"], request.path_params["sub"]
+    submission = ws.folder.submissions.get(sub_id)
+    if submission is None or part_id not in submission.parts:
+        return Response("not found", status_code=404)
+    fragment, read_error = await run_in_threadpool(_fragment, ws, submission, part_id)
+    pdf = _pdf_for(submission, submission.parts[part_id], fragment)
+    return HTMLResponse(ENV.get_template("source.html").render(
+        part=ws.folder.part(part_id), submission=submission, fragment=fragment, read_error=read_error, pdf=pdf))
 
 
 def _pdf_for(submission, graded, fragment: dict) -> dict[str, Any] | None:
@@ -285,8 +305,7 @@ async def page_image(request: Request) -> Response:
     if submission is None or part_id not in submission.parts:
         return Response("not found", status_code=404)
     graded = submission.parts[part_id]
-    fragment = (ws.sources.parts(submission.source, submission.files) or {}).get(part_id) or {} \
-        if submission.source else {}
+    fragment, _ = await run_in_threadpool(_fragment, ws, submission, part_id)
     pdf = _pdf_for(submission, graded, fragment)
     path = submission.file_path(pdf["index"]) if pdf else None
     if path is None:
@@ -295,7 +314,7 @@ async def page_image(request: Request) -> Response:
                                                                  for v in pdf["bbox"]) else None
     page = pdf["page"] if isinstance(pdf["page"], int) else None
     try:
-        shown = ws.sources.page(path, page, bbox, fragment.get("text", ""))
+        shown = await run_in_threadpool(ws.sources.page, path, page, bbox, fragment.get("text", ""))
     except (SourceError, OSError) as exc:
         return Response(f"the page could not be rendered: {exc}", status_code=422, media_type="text/plain")
     return Response(shown["png"], media_type="image/png",
@@ -471,6 +490,7 @@ def build_app(ws: Workspace) -> Starlette:
         Route("/part/{part}", part_start),
         Route("/grade/{part}/{sub}", grade),
         Route("/find/{part}", find),
+        Route("/source/{part}/{sub}", source),
         Route("/page/{part}/{sub}.png", page_image),
         Route("/decide", decide, methods=["POST"]),
         Route("/withdraw", withdraw, methods=["POST"]),

@@ -106,16 +106,30 @@ def _child(conn) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     except (ImportError, ValueError, OSError):
         pass
-    calls = {"read_parts": read_parts, "render_page": render_page}
+    calls = {"read_parts": read_parts, "render_page": render_page, "warm": warm}
     while True:
         try:
             name, args = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            conn.send(("ok", calls[name](*args)))
+            answer = ("ok", calls[name](*args))
         except Exception as exc:  # the file's problem, reported to the screen that asked
-            conn.send(("error", f"{type(exc).__name__}: {str(exc)[:200]}"))
+            answer = ("error", f"{type(exc).__name__}: {str(exc)[:200]}")
+        try:
+            conn.send(answer)
+        except OSError:  # the server went away
+            return
+
+
+def warm(rubric_path: str) -> None:
+    """Import the readers and load the rubric now, so that the first screen does not wait for them."""
+    import pymupdf  # noqa: F401
+
+    import grader.pipeline  # noqa: F401
+    from grader.rubric import load_rubric
+
+    _RUBRICS.setdefault(rubric_path, load_rubric(rubric_path))
 
 
 # ---------------------------------------------------------------- in the server
@@ -133,7 +147,11 @@ class Sandbox:
         self._conn = None
 
     def _start(self) -> None:
-        ctx = mp.get_context("spawn")  # the server runs threads: never fork it
+        # The server runs threads: never fork it. A fork server (started once, with the readers
+        # imported) forks a fresh child in milliseconds, where spawning one imports everything again.
+        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload(["grader.review.sources", "grader.pipeline", "pymupdf"])
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(target=_child, args=(child,), daemon=True)
         self._proc.start()
@@ -180,14 +198,23 @@ class Sources:
         self._pages: dict[tuple, dict[str, Any]] = {}
         self._ahead = threading.Thread()
 
-    def parts(self, folder: Path, files: list[str], wait: bool = True) -> dict[str, Any] | None:
+    def warm(self) -> None:
+        """Start both child processes in the background (each takes a second to import the readers)."""
+        def run(sandbox: Sandbox) -> None:
+            try:
+                sandbox.call("warm", self.rubric_path, timeout=60)
+            except SourceError:
+                pass  # started again on the first real call
+
+        for sandbox in (self.interactive, self.background):
+            threading.Thread(target=run, args=(sandbox,), daemon=True).start()
+
+    def parts(self, folder: Path, files: list[str]) -> dict[str, Any]:
         cache_key = (str(folder), tuple(files))
         if cache_key not in self._parts:
-            if not wait:
-                return None
-            sandbox = self.interactive
             try:
-                self._parts[cache_key] = sandbox.call("read_parts", str(folder), files, self.rubric_path, timeout=60)
+                self._parts[cache_key] = self.interactive.call("read_parts", str(folder), files, self.rubric_path,
+                                                               timeout=60)
             except SourceError as exc:
                 self._parts[cache_key] = {"error": str(exc)}
         return self._parts[cache_key]

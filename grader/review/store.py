@@ -85,9 +85,9 @@ class Decision:
     @property
     def feedback(self) -> str:
         """What the student reads: each applied item's message with its points, then the comment."""
-        lines = [f"{i.label} ({i.points:+g})" if i.points else i.label for i in self.items]
-        return " ".join(x for x in [*[f"{line}." if not line.endswith((".", "!", "?", ")")) else line
-                                      for line in lines], self.comment] if x)
+        lines = [f"{i.label.rstrip('. ')} ({i.points:+g})." if i.points else
+                 i.label if i.label.endswith((".", "!", "?")) else f"{i.label}." for i in self.items]
+        return " ".join(x for x in [*lines, self.comment] if x)
 
 
 def clamp(score: float, maximum: float) -> float:

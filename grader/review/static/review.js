@@ -46,6 +46,13 @@
   const main = $("#grade");
   if (!main) return;
   const state = JSON.parse(main.dataset.state);
+
+  // the student's own files come after the screen: reading a PDF again must not hold the TA up
+  const source = $("#source");
+  fetch(source.dataset.src, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${r.status}`))))
+    .then((html) => { source.innerHTML = html; })  // server-rendered and escaped by the template
+    .catch((e) => { source.querySelector("p").textContent = `The student's files could not be shown (${e.message}).`; });
   const form = $("#decision");
   const scoreInput = $("#score");
   const points = {};
