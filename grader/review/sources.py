@@ -52,19 +52,24 @@ def read_parts(folder: str, files: list[str], rubric_path: str) -> dict[str, dic
 
 
 def _search_phrases(text: str) -> list[str]:
-    """A few lines of the answer, plain words only, that a PDF's text layer is likely to hold."""
-    phrases = []
-    for line in text.splitlines():
-        words = re.findall(r"[A-Za-zÀ-ÿ]{2,}", re.sub(r"\\[a-zA-Z]+|\$[^$]*\$", " ", line))
-        if len(words) >= 4:
-            phrases.append(" ".join(words[:6]))
-        if len(phrases) == 4:
+    """A few runs of plain words from the answer, which a PDF's text layer is likely to hold as they are:
+    its first line (a heading such as '3.4 (a)'), then runs of four words or more between formulas."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    phrases = [lines[0][:60]] if lines and len(lines[0]) >= 2 else []
+    for line in lines:
+        for run in re.split(r"\$[^$]*\$|\\[a-zA-Z]+|[{}_^=()\[\]|$\\]", line):
+            words = run.split()
+            if len(words) >= 4 and all(re.fullmatch(r"[A-Za-zÀ-ÿ'’,.;:-]+", w) for w in words):
+                phrases.append(" ".join(words[:7]).rstrip(",.;:"))
+                break
+        if len(phrases) >= 5:
             break
     return phrases
 
 
 def render_page(path: str, page: int | None, bbox: list[float] | None, text: str) -> dict[str, Any]:
-    """A PNG of the page holding the answer (1-based `page`, or found from `text`), cropped around `bbox`."""
+    """A PNG of the page holding the answer (1-based `page`, or found from `text`), cropped around
+    `bbox`, or else around the first place the answer's words are found on the page."""
     import pymupdf
 
     with pymupdf.open(path) as doc:
@@ -73,14 +78,18 @@ def render_page(path: str, page: int | None, bbox: list[float] | None, text: str
         count = doc.page_count
         number = page if page and 1 <= page <= count else None
         how = "where the grader found the answer" if number else ""
-        if number is None:
-            for phrase in _search_phrases(text):
-                for pno in range(min(count, DEFAULT_LIMITS.max_pages)):
-                    if doc[pno].search_for(phrase, quads=False):
-                        number, how = pno + 1, "the page holding the answer's first words"
-                        break
-                if number:
+        phrases = _search_phrases(text)
+        anchor = None
+        pages = [number - 1] if number else range(min(count, DEFAULT_LIMITS.max_pages))
+        for phrase in phrases:  # the most specific first: the part's own heading
+            for pno in pages:
+                hits = doc[pno].search_for(phrase)
+                if hits:
+                    number, anchor = pno + 1, hits[0]
+                    how = how or "the page holding the answer's words"
                     break
+            if anchor is not None:
+                break
         if number is None:
             number, how = 1, "first page (the answer's place was not found)"
         pg = doc[number - 1]
@@ -88,9 +97,12 @@ def render_page(path: str, page: int | None, bbox: list[float] | None, text: str
         clip = None
         if bbox and len(bbox) == 4:
             x0, y0, x1, y1 = (float(v) for v in bbox)
-            clip = pymupdf.Rect(rect.x0, max(rect.y0, y0 - 60), rect.x1, min(rect.y1, y1 + 60))
-            if clip.is_empty:
-                clip = None
+            clip = pymupdf.Rect(rect.x0, max(rect.y0, y0 - 40), rect.x1, min(rect.y1, y1 + 40))
+        elif anchor is not None:  # from the answer's first words down, about half a page
+            clip = pymupdf.Rect(rect.x0, max(rect.y0, anchor.y0 - 14), rect.x1,
+                                min(rect.y1, anchor.y0 + 0.5 * rect.height))
+        if clip is not None and clip.is_empty:
+            clip = None
         area = clip or rect
         zoom = min(PAGE_WIDTH_PX / max(area.width, 1), (PAGE_PIXELS / max(area.width * area.height, 1)) ** 0.5, 3.0)
         pix = pg.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=clip, alpha=False)
