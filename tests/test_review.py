@@ -195,8 +195,11 @@ def test_answer_groups_grade_equal_answers_at_once_and_split(graded, rubric, key
         c.post("/decide", data={"csrf": ws.csrf, "part": part, "member": group.members, "score": "2"})
         assert {s for s, _ in ws.store.decisions(part)} == set(group.members)
         c.post("/split", data={"csrf": ws.csrf, "part": part, "member": ["twin-sheet"]})
+        assert all(len(c.members) == 1 or "twin-sheet" not in c.members for c in ws.folder.cards(part, everyone=True))
+        assert "Group equal answers again" in c.get(f"/grade/{part}/twin-sheet?all=1").text
+        c.post("/split", data={"csrf": ws.csrf, "part": part, "member": ["twin-sheet"], "regroup": "1"})
+        assert any({"mistakes-sheet", "twin-sheet"} <= set(c.members) for c in ws.folder.cards(part, everyone=True))
     ws.sources.close()
-    assert all(len(c.members) == 1 or "twin-sheet" not in c.members for c in ws.folder.cards(part, everyone=True))
 
 
 def test_search_finds_a_student(client):

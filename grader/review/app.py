@@ -237,10 +237,13 @@ async def grade(request: Request) -> Response:
     decisions = ws.store.decisions(part_id)
     decision = decisions.get((sub_id, part_id))
     items = ws.folder.items(part_id)
-    applied = [i.id for i in decision.items] if decision else ws.folder.suggested_items(graded)
     points = {i.id: i.points for i in items}
+    # the suggestion as items: the checklist items the grader found, and a base for the rest of its score
+    suggested = ws.folder.suggested_items(graded)
+    suggested_base = graded.score - sum(points[i] for i in suggested)
+    applied = [i.id for i in decision.items] if decision else suggested
     score = decision.score if decision else graded.score
-    base = (decision.base if decision else graded.score - sum(points[i] for i in applied))
+    base = decision.base if decision else suggested_base
     explained = ws.folder.explain(graded)
     members = [{"id": m, "who": ws.folder.submissions[m].who, "decision": decisions.get((m, part_id)),
                 "recheck": ws.folder.recheck(ws.folder.submissions[m].parts[part_id], decisions.get((m, part_id)))}
@@ -248,18 +251,16 @@ async def grade(request: Request) -> Response:
     left = sum(1 for c in cards if _todo(ws, c, decisions))
     ahead = [ws.folder.submissions[c.id] for c in cards[position + 1:position + 4]]
     ws.sources.read_ahead([(s.source, s.files) for s in ahead if s.source])
-    state = {"max": graded.max_score, "base": base, "applied": applied, "suggested": graded.score,
-             "suggested_applied": ws.folder.suggested_items(graded),
-             "suggested_base": graded.score - sum(points[i] for i in ws.folder.suggested_items(graded)),
-             "items": [{"id": i.id, "points": i.points} for i in items], "part": part_id}
+    state = {"max": graded.max_score, "base": base, "applied": applied, "suggested_applied": suggested,
+             "suggested_base": suggested_base, "items": [{"id": i.id, "points": i.points} for i in items],
+             "part": part_id}
     return _render(
         request, "grade.html", part=part, statement=ws.folder.statement(part_id), card=card, members=members,
         submission=submission, graded=graded, decision=decision, items=items, applied=set(applied), score=score,
-        explained=explained,
-        position=position, total=len(cards), left=left, everyone=everyone,
+        explained=explained, position=position, total=len(cards), left=left, everyone=everyone,
         prev_url=_grade_url(part_id, cards[position - 1].id, everyone) if position > 0 else None,
         next_url=_grade_url(part_id, cards[position + 1].id, everyone) if position + 1 < len(cards) else None,
-        recheck=ws.folder.recheck(graded, decision), state=json.dumps(state),
+        recheck=ws.folder.recheck(graded, decision), state=json.dumps(state), split_off=ws.store.splits(part_id),
         find=[{"id": s.id, "who": s.who} for s in ws.folder.submissions.values() if part_id in s.parts])
 
 
@@ -271,15 +272,23 @@ def _fragment(ws: Workspace, submission, part_id: str) -> tuple[dict[str, Any], 
     return read.get(part_id) or {}, read.get("error")
 
 
-async def source(request: Request) -> Response:
-    """The student's own files around the answer: the PDF page and the text read (loaded after the screen)."""
+async def _located(request: Request):
+    """The submission and part of a /source or /page request, with the answer's text and its PDF place."""
     ws: Workspace = request.app.state.ws
     part_id, sub_id = request.path_params["part"], request.path_params["sub"]
     submission = ws.folder.submissions.get(sub_id)
     if submission is None or part_id not in submission.parts:
         return Response("not found", status_code=404)
     fragment, read_error = await run_in_threadpool(_fragment, ws, submission, part_id)
-    pdf = _pdf_for(submission, submission.parts[part_id], fragment)
+    return ws, submission, part_id, fragment, read_error, _pdf_for(submission, submission.parts[part_id], fragment)
+
+
+async def source(request: Request) -> Response:
+    """The student's own files around the answer: the PDF page and the text read (loaded after the screen)."""
+    located = await _located(request)
+    if isinstance(located, Response):
+        return located
+    ws, submission, part_id, fragment, read_error, pdf = located
     return HTMLResponse(ENV.get_template("source.html").render(
         part=ws.folder.part(part_id), submission=submission, fragment=fragment, read_error=read_error, pdf=pdf))
 
@@ -299,14 +308,10 @@ def _pdf_for(submission, graded, fragment: dict) -> dict[str, Any] | None:
 
 
 async def page_image(request: Request) -> Response:
-    ws: Workspace = request.app.state.ws
-    part_id, sub_id = request.path_params["part"], request.path_params["sub"]
-    submission = ws.folder.submissions.get(sub_id)
-    if submission is None or part_id not in submission.parts:
-        return Response("not found", status_code=404)
-    graded = submission.parts[part_id]
-    fragment, _ = await run_in_threadpool(_fragment, ws, submission, part_id)
-    pdf = _pdf_for(submission, graded, fragment)
+    located = await _located(request)
+    if isinstance(located, Response):
+        return located
+    ws, submission, _, fragment, _, pdf = located
     path = submission.file_path(pdf["index"]) if pdf else None
     if path is None:
         return Response("not found", status_code=404)
@@ -331,23 +336,35 @@ def _members(ws: Workspace, form, part_id: str) -> list[str]:
     return members
 
 
-async def decide(request: Request) -> Response:
+async def _posted(request: Request, failed: str, members: bool = True, as_json: bool = False):
+    """The checked form of an action: (workspace, form, part id, submissions), or the refusal to send."""
     ws: Workspace = request.app.state.ws
     try:
         form = await _form(request, ws)
         part_id = str(form.get("part", ""))
         ws.folder.part(part_id)
-        members = _members(ws, form, part_id)
-        max_score = ws.folder.submissions[members[0]].parts[part_id].max_score
-        score = float(str(form.get("score", "")).replace(",", "."))
-        if not math.isfinite(score) or not 0 <= score <= max_score:
-            raise ValueError(f"the score must be between 0 and {max_score:g}")
-        comment = str(form.get("comment", ""))[:MAX_COMMENT].strip()
-        items = [str(i) for i in form.getlist("item")]
+        return ws, form, part_id, (_members(ws, form, part_id) if members else [])
     except PermissionError as exc:
-        return _error(request, str(exc), 403)
+        return JSONResponse({"error": str(exc)}, status_code=403) if as_json else _error(request, str(exc), 403)
     except (KeyError, ValueError) as exc:
-        return _error(request, f"The decision was not saved: {exc}.")
+        message = f"{failed}: {exc}"
+        return JSONResponse({"error": message}, status_code=400) if as_json else _error(request, message + ".")
+
+
+async def decide(request: Request) -> Response:
+    posted = await _posted(request, "The decision was not saved")
+    if isinstance(posted, Response):
+        return posted
+    ws, form, part_id, members = posted
+    max_score = ws.folder.submissions[members[0]].parts[part_id].max_score
+    try:
+        score = float(str(form.get("score", "")).replace(",", "."))
+    except ValueError:
+        score = math.nan
+    if not math.isfinite(score) or not 0 <= score <= max_score:
+        return _error(request, f"The decision was not saved: the score must be between 0 and {max_score:g}.")
+    comment = str(form.get("comment", ""))[:MAX_COMMENT].strip()
+    items = [str(i) for i in form.getlist("item")]
     automatic = {}
     for sub in members:
         graded = ws.folder.submissions[sub].parts[part_id]
@@ -367,31 +384,19 @@ async def decide(request: Request) -> Response:
 
 
 async def withdraw(request: Request) -> Response:
-    ws: Workspace = request.app.state.ws
-    try:
-        form = await _form(request, ws)
-        part_id = str(form.get("part", ""))
-        ws.folder.part(part_id)
-        members = _members(ws, form, part_id)
-    except PermissionError as exc:
-        return _error(request, str(exc), 403)
-    except (KeyError, ValueError) as exc:
-        return _error(request, f"Nothing was withdrawn: {exc}.")
+    posted = await _posted(request, "Nothing was withdrawn")
+    if isinstance(posted, Response):
+        return posted
+    ws, form, part_id, members = posted
     ws.store.withdraw(members, part_id, ws.ta(request))
     return RedirectResponse(_grade_url(part_id, members[0], form.get("all") == "1"), status_code=303)
 
 
 async def split(request: Request) -> Response:
-    ws: Workspace = request.app.state.ws
-    try:
-        form = await _form(request, ws)
-        part_id = str(form.get("part", ""))
-        ws.folder.part(part_id)
-        members = _members(ws, form, part_id)
-    except PermissionError as exc:
-        return _error(request, str(exc), 403)
-    except (KeyError, ValueError) as exc:
-        return _error(request, f"The group was not split: {exc}.")
+    posted = await _posted(request, "The group was not split")
+    if isinstance(posted, Response):
+        return posted
+    ws, form, part_id, members = posted
     if form.get("regroup") == "1":
         ws.store.regroup(part_id, ws.ta(request))
     else:
@@ -402,38 +407,37 @@ async def split(request: Request) -> Response:
 
 def _item_fields(form) -> tuple[str, float]:
     label = " ".join(str(form.get("label", "")).split())[:500]
-    points = float(str(form.get("points", "")).replace(",", ".").replace("−", "-"))
+    try:
+        points = float(str(form.get("points", "")).replace(",", ".").replace("−", "-"))
+    except ValueError:
+        points = math.nan
     if not label or not math.isfinite(points) or abs(points) > 1000:
         raise ValueError("an item needs a message and a number of points")
     return label, points
 
 
 async def add_item(request: Request) -> Response:
-    ws: Workspace = request.app.state.ws
+    posted = await _posted(request, "not added", members=False, as_json=True)
+    if isinstance(posted, Response):
+        return posted
+    ws, form, part_id, _ = posted
     try:
-        form = await _form(request, ws)
-        part_id = str(form.get("part", ""))
-        ws.folder.part(part_id)
         label, points = _item_fields(form)
-    except PermissionError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=403)
-    except (KeyError, ValueError) as exc:
-        return JSONResponse({"error": str(exc)}, status_code=400)
+    except ValueError as exc:
+        return JSONResponse({"error": f"not added: {exc}"}, status_code=400)
     item = ws.store.add_item(part_id, label, points, ws.ta(request))
     return JSONResponse({"id": item.id, "label": item.label, "points": item.points,
                          "number": len(ws.folder.items(part_id))})
 
 
 async def edit_item(request: Request) -> Response:
-    ws: Workspace = request.app.state.ws
+    posted = await _posted(request, "not changed", members=False, as_json=True)
+    if isinstance(posted, Response):
+        return posted
+    ws, form, part_id, _ = posted
     try:
-        form = await _form(request, ws)
-        part_id = str(form.get("part", ""))
-        ws.folder.part(part_id)
         label, points = _item_fields(form)
         used = ws.store.edit_item(part_id, str(form.get("id", "")), label, points, ws.ta(request))
-    except PermissionError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=403)
     except (KeyError, ValueError) as exc:
         return JSONResponse({"error": f"not changed: {exc}"}, status_code=400)
     return JSONResponse({"label": label, "points": points, "decisions": used})

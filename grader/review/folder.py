@@ -226,6 +226,8 @@ class GradedFolder:
         by grading the answer as read again (cheap, and exactly what the kind shows in feedback)."""
         cache_key = (graded.submission, graded.id, graded.fingerprint)
         if cache_key not in self._explained:
+            if len(self._explained) > 4096:  # a few screens' worth is what matters; memory stays bounded
+                self._explained.clear()
             self._explained[cache_key] = {"components": [self._explain_component(graded, c) for c in
                                                          self.part(graded.id).components]}
         return self._explained[cache_key]
