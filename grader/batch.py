@@ -82,7 +82,7 @@ def failed_result(sub: Submission, rubric: Rubric, reason: str) -> Result:
                                       feedback=feedback) for c in part.components]
         parts.append(combine(part.id, part.title, part.points, components, part.visibility))
     return Result(submission=sub.id, students=sub.students, files=sub.names(), rubric=rubric, parts=parts,
-                  problems=[reason], error=reason)
+                  problems=[reason], error=reason, source=str(sub.root.resolve()))
 
 
 # ---------------------------------------------------------------- worker processes
@@ -125,7 +125,7 @@ def _worker_main(conn, rubric_path: str, limits: Limits, cache_folder: str | Non
         if isinstance(outcome, Result) and out is not None:
             # overrides and the submission's own pages here, in parallel, not in the parent
             mine = _overrides_for(sub.id, list(overrides))
-            outcome.problems += apply_overrides(sub.id, outcome.parts, mine)
+            outcome.problems += apply_overrides(sub.id, outcome.parts, mine, sub.files)
             _write_submission(outcome, Path(out), key, store, key_hash, mine)
             for part in outcome.parts:  # only its page needed these; the parent keeps the rest
                 for component in part.components:
@@ -273,7 +273,8 @@ def grade_all(subs: list[Submission], rubric: Rubric, key: Key, overrides: list[
         else:
             result.rubric = rubric
             if not written:
-                result.problems += apply_overrides(sub.id, result.parts, _overrides_for(sub.id, overrides))
+                result.problems += apply_overrides(sub.id, result.parts, _overrides_for(sub.id, overrides),
+                                                   sub.files)
         if cached:
             outcome.cached += 1
         else:
@@ -303,6 +304,7 @@ def grade_all(subs: list[Submission], rubric: Rubric, key: Key, overrides: list[
             except (TypeError, KeyError, ValueError):
                 pass  # an entry from another version of the code: grade again
         if loaded is not None:
+            loaded.source = str(sub.root.resolve())  # the folder may have moved since it was cached
             finish(sub, loaded, cached=True)
         else:
             todo.append((sub, key_hash))

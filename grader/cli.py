@@ -63,12 +63,50 @@ def cmd_grade(args) -> int:
     except (OverrideError, DiscoveryError) as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
     out = Path(args.out)
+    overrides = _with_review_decisions(overrides, out)
     cache = None if args.no_cache else Path(args.cache) if args.cache else out / ".cache"
     outcome = _with_progress(lambda progress: grade_all(subs, rubric, key, overrides, args.jobs, _limits(args), progress,
                                                         cache_dir=cache, out=out, timeout=args.timeout or None),
                              len(subs))
     write_reports(outcome, rubric, key, out)
     _print_table(outcome, rubric, out)
+    return EXIT_OK
+
+
+def _with_review_decisions(overrides, out: Path):
+    """The review workspace's decisions in OUT (grader review) win over the overrides file."""
+    import sqlite3
+
+    from grader.review.store import with_decisions
+
+    try:
+        return with_decisions(overrides, out)
+    except sqlite3.Error as exc:
+        raise CliError(f"{out / 'review.sqlite'}: cannot read the review decisions: {exc}", EXIT_INPUT) from None
+
+
+def cmd_review(args) -> int:
+    from grader.review import ReviewError, export_decisions, import_decisions, serve
+
+    rubric = _rubric(args)
+    key = _key(rubric)
+    folder = Path(args.dir)
+    try:
+        if args.export_file:
+            count = export_decisions(folder, rubric, key, Path(args.export_file))
+            print(f"wrote {count} decisions to {args.export_file} (grader grade --overrides reads it)")
+        elif args.import_file:
+            from grader.score import OverrideError
+
+            try:
+                count = import_decisions(folder, rubric, key, Path(args.import_file), args.ta)
+            except OverrideError as exc:
+                raise CliError(str(exc), EXIT_INPUT) from None
+            print(f"imported {count} decisions into {folder / 'review.sqlite'}")
+        else:
+            serve(folder, rubric, key, port=args.port, ta=args.ta)
+    except ReviewError as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
     return EXIT_OK
 
 
@@ -264,6 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
     gs_run = with_rubric(gradescope.add_parser("run", help="inside the container: grade DIR/submission into DIR/results/results.json"))
     gs_run.add_argument("--root", default="/autograder", help="the autograder folder (default: /autograder)")
     gs_run.set_defaults(func=cmd_gradescope_run)
+
+    review = with_rubric(sub.add_parser("review", help="the TA review workspace: a web app over a graded folder"))
+    review.add_argument("dir", metavar="DIR", help="a graded output folder (the --out of grader grade)")
+    review.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one, printed)")
+    review.add_argument("--ta", default="", help="your name, recorded with each decision (default: $GRADER_TA or your login)")
+    moves = review.add_mutually_exclusive_group()
+    moves.add_argument("--export", dest="export_file", metavar="FILE",
+                       help="write the decisions as an overrides file (.yaml or .csv) and exit")
+    moves.add_argument("--import", dest="import_file", metavar="FILE",
+                       help="read an overrides file (.yaml or .csv) into the decisions and exit")
+    review.set_defaults(func=cmd_review)
 
     bundle = sub.add_parser("bundle", help="installable bundles").add_subparsers(dest="bundle_command", required=True)
     student = with_rubric(bundle.add_parser("student", help="the self-check bundle for students: no key, no hidden feedback"))

@@ -37,6 +37,7 @@ class Result:
     # question -> Disclosure.to_json(): used, tools, purpose, quote (plain data: results are cached as JSON)
     ai_disclosures: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None  # set when nothing at all could be read
+    source: str = ""  # the folder `files` are relative to (absolute): where a TA finds the student's own files
 
     @property
     def score(self) -> float:
@@ -65,6 +66,7 @@ class Result:
             "ai_use": self.ai_use,
             "ai_use_detail": self.ai_disclosures,
             "hidden_text": self.hidden_text,
+            "source": self.source,
         }
 
 
@@ -186,4 +188,4 @@ def grade_submission(sub: Submission, rubric: Rubric, key: Key, overrides: list[
     hidden = [f"{h.text[:80]} ({h.reason})" for d in docs for h in d.hidden]
     return Result(sub.id, students, sub.names(), rubric, parts, problems, ai_use, hidden,
                   [f"{d.source} ({d.kind})" for d in docs], error=unreadable,
-                  ai_disclosures={q: d.to_json() for q, d in disclosures.items()})
+                  ai_disclosures={q: d.to_json() for q, d in disclosures.items()}, source=str(sub.root.resolve()))

@@ -7,7 +7,9 @@ step, on every run, so regrading or rebuilding the key never loses a TA's decisi
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,11 @@ class Override:
     score: float
     comment: str
     source: str  # file and row, for the report
+    # Set by the review workspace (grader/review/): who decided and when, and the fingerprint of
+    # the answer they saw (answer_fingerprint); a different answer now marks the decision "to re-check".
+    answer_hash: str | None = None
+    ta: str = ""
+    at: str = ""
 
 
 class OverrideError(Exception):
@@ -136,8 +143,29 @@ def load_overrides(path: str | Path | None) -> list[Override]:
     return overrides
 
 
-def apply_overrides(submission: str, parts: list[PartResult], overrides: list[Override]) -> list[str]:
-    """Apply the overrides for one submission in place; return problems (unknown part, too many points)."""
+def answer_fingerprint(answer: Any, files: list[Path] | tuple[Path, ...] = ()) -> str:
+    """What a TA saw of a part's answer, as a hash: the answer as read, and, where some of it could
+    not be read (a grid whose highlights were lost), the submission's files, since the TA read those."""
+    canonical = json.dumps(json.loads(json.dumps(answer, default=str)), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode())
+    values = answer.values() if isinstance(answer, dict) and answer and all(
+        isinstance(v, dict) or v is None for v in answer.values()) else [answer]
+    if any(v is None for v in values):
+        for path in sorted(files, key=lambda f: f.name):
+            digest.update(b"\0" + path.name.encode("utf-8", "surrogateescape") + b"\0")
+            try:
+                with path.open("rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+            except OSError as exc:
+                digest.update(f"unreadable:{exc.errno}".encode())
+    return digest.hexdigest()[:24]
+
+
+def apply_overrides(submission: str, parts: list[PartResult], overrides: list[Override],
+                    files: list[Path] | tuple[Path, ...] = ()) -> list[str]:
+    """Apply the overrides for one submission in place; return problems (unknown part, too many points).
+    `files` are the submission's files, for the fingerprint of answers that could not be read."""
     problems = []
     by_id = {p.id: p for p in parts}
     for override in overrides:
@@ -153,6 +181,13 @@ def apply_overrides(submission: str, parts: list[PartResult], overrides: list[Ov
             continue
         part.override = {"score": override.score, "comment": override.comment, "source": override.source,
                          "automatic_score": part.score, "automatic_status": part.status}
+        if override.ta or override.answer_hash:  # a decision from the review workspace
+            part.override.update(ta=override.ta, at=override.at, automatic_review=part.review,
+                                 automatic_feedback=part.feedback)
+            if override.answer_hash and override.answer_hash != answer_fingerprint(part.answer, files):
+                part.override["recheck"] = True  # the TA's decision still wins, and asks to be looked at again
+                problems.append(f"part {part.id}: the answer changed since the TA's decision "
+                                f"({override.source}): to re-check")
         part.score = round_score(override.score)
         part.status = ("correct" if part.score == part.max_score else "incorrect" if part.score == 0 else "partial")
         part.review = None
