@@ -22,12 +22,19 @@ class CliError(Exception):
         self.code = code
 
 
-def _rubric(args):
+def _rubric_path(args) -> Path:
     from grader.bundle import bundled_rubric_path
-    from grader.rubric import RubricError, default_rubric_path, load_rubric
+    from grader.paths import default_rubric_path
 
-    try:  # an installed bundle (student self-check, Gradescope) carries its rubric inside the package
-        return load_rubric(args.rubric or bundled_rubric_path() or default_rubric_path())
+    # an installed bundle (student self-check, Gradescope) carries its rubric inside the package
+    return Path(args.rubric or bundled_rubric_path() or default_rubric_path())
+
+
+def _rubric(args):
+    from grader.rubric import RubricError, load_rubric
+
+    try:
+        return load_rubric(_rubric_path(args))
     except RubricError as exc:
         raise CliError(str(exc), EXIT_RUBRIC) from None
 
@@ -48,12 +55,10 @@ def _limits(args):
 
 
 def cmd_grade(args) -> int:
-    from grader.batch import grade_all, write_reports
     from grader.ingest.submission import DiscoveryError, discover
+    from grader.output import OutputBusy, OutputLock
     from grader.score import OverrideError, load_overrides
 
-    rubric = _rubric(args)
-    key = _key(rubric)
     try:
         overrides = load_overrides(args.overrides)
         subs = discover(args.paths)
@@ -61,12 +66,49 @@ def cmd_grade(args) -> int:
         raise CliError(str(exc), EXIT_INPUT) from None
     out = Path(args.out)
     cache = None if args.no_cache else Path(args.cache) if args.cache else out / ".cache"
+    try:
+        with OutputLock(out):
+            return _grade_locked(args, subs, overrides, out, cache)
+    except OutputBusy as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
+
+
+def _grade_locked(args, subs, overrides, out: Path, cache: Path | None) -> int:
+    from grader import rerun
+
+    if cache is not None:
+        table = rerun.unchanged(cache, out, _rubric_path(args), _limits(args), subs, overrides)
+        if table is not None:  # nothing changed since the last complete run: nothing to do
+            print("\n".join([*table, _footer(len(subs), len(subs), 0, out)]))
+            return EXIT_OK
+        rerun.forget(cache, out)
+    from grader.batch import grade_all
+    from grader.report.folder import earlier_submissions, write_reports
+    from grader.score import OverrideError, check_overrides
+
+    rubric = _rubric(args)
+    key = _key(rubric)
+    try:
+        check_overrides(overrides, {s.id for s in subs} | earlier_submissions(out), rubric)
+    except OverrideError as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
     outcome = _with_progress(lambda progress: grade_all(subs, rubric, key, overrides, args.jobs, _limits(args), progress,
                                                         cache_dir=cache, out=out, timeout=args.timeout or None),
                              len(subs))
-    write_reports(outcome, rubric, key, out)
-    _print_table(outcome, rubric, out)
+    notes = outcome.notes + write_reports(outcome, rubric, key, out, store=_store(cache))
+    table = _table(outcome)
+    print("\n".join([*table, _footer(len(outcome.results), outcome.cached, len(outcome.failures), out)]))
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if cache is not None and not outcome.failures and not notes:
+        rerun.record(cache, out, rubric, _limits(args), subs, overrides, table)
     return EXIT_OK
+
+
+def _store(cache: Path | None):
+    from grader.cache import ResultCache
+
+    return ResultCache(cache) if cache is not None else None
 
 
 def _with_progress(run, total: int):
@@ -79,22 +121,23 @@ def _with_progress(run, total: int):
         return run(lambda _sid: bar.advance(task))
 
 
-def _print_table(outcome, rubric, out: Path) -> None:
+def _table(outcome) -> list[str]:
+    """The short table `grade` prints: one row per submission (final score, parts awaiting review)."""
     failed = {f["submission"]: f["reason"] for f in outcome.failures}
-    rows = [(r.submission, f"{r.score:g}/{r.max_score:g}" if r.submission not in failed else "—",
-             str(sum(p.status == "needs_review" for p in r.parts)),
+    rows = [(r.submission, f"{r.final_score:g}/{r.max_score:g}" if r.submission not in failed else "—",
+             str(sum(p.provisional for p in r.parts)),
              (failed.get(r.submission) or "; ".join(r.problems))[:70]) for r in outcome.results]
     listed = {r.submission for r in outcome.results}
     rows += [(f["submission"], "—", "—", f["reason"][:70]) for f in outcome.failures if f["submission"] not in listed]
-    header = ("submission", "score", "review", "problems")
+    header = ("submission", "final", "review", "problems")
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-    cached = getattr(outcome, "cached", 0)
-    print(f"\n{len(outcome.results)} submissions: {cached} cached, {len(outcome.results) - cached} graded, "
-          f"{len(outcome.failures)} failed; reports in {out}/ "
-          f"(gradebook.csv, summary.html, similarity.csv, <id>/result.json, <id>/feedback.html)")
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    return lines + ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def _footer(total: int, cached: int, failed: int, out: Path) -> str:
+    return (f"\n{total} submissions: {cached} cached, {total - cached} graded, {failed} failed; reports in {out}/ "
+            "(gradebook.csv, summary.html, similarity.csv, <id>/result.json, <id>/feedback.html)")
 
 
 def cmd_check(args) -> int:

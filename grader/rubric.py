@@ -18,6 +18,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from grader import safe_yaml
+from grader.paths import default_rubric_path  # noqa: F401  (imported from here by callers)
 from grader.kinds.base import REGISTRY, StrictModel, get_kind
 from grader.analyses.review_sections import ReviewSettings
 
@@ -332,32 +334,53 @@ def _field_path(data: Any, loc: tuple) -> str:
     return "".join(parts) or "(top level)"
 
 
+# A rubric is tens of KB; anchors and aliases are welcome, an alias bomb is not.
+MAX_RUBRIC_BYTES = 2_000_000
+MAX_RUBRIC_VALUES = 500_000
+
+
+def _with_lines(text: str) -> tuple[Any, dict[int, tuple[int, dict]]]:
+    """The rubric's data and the line of every key and item: slower, used only to place an error."""
+    loader = _LineLoader(text)
+    loader.lines = {}
+    try:
+        return loader.get_single_data(), loader.lines
+    finally:
+        loader.dispose()
+
+
 def load_rubric(path: str | Path) -> Rubric:
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise RubricError(f"{path}: cannot read rubric: {exc.strerror}") from None
-    loader = _LineLoader(raw.decode("utf-8"))
-    loader.lines = {}
     try:
-        data = loader.get_single_data()
+        text = raw.decode("utf-8")
+        data = safe_yaml.load(text, "the rubric", MAX_RUBRIC_BYTES, MAX_RUBRIC_VALUES)
+    except UnicodeDecodeError as exc:
+        raise RubricError(f"{path}: the rubric is not UTF-8 text (byte {exc.start})") from None
+    except safe_yaml.YamlRefused as exc:
+        raise RubricError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise RubricError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    finally:
-        loader.dispose()
     if not isinstance(data, dict):
         raise RubricError(f"{path}:1: a rubric is a mapping with 'id', 'title', 'total' and 'parts'")
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
+        data, lines = _with_lines(text)  # the same document again, this time with its line numbers
+        try:
+            Rubric.model_validate(data)
+        except ValidationError as again:
+            exc = again
         error = exc.errors()[0]
         loc = tuple(step for step in error["loc"] if not (isinstance(step, str) and step in REGISTRY))
         # pydantic adds the model name for unions and "function-after" validators: skip those steps
         loc = tuple(s for s in loc if not (isinstance(s, str) and ("[" in s or s.startswith("function-"))))
-        line = _line_of(data, loc, loader.lines)
+        line = _line_of(data, loc, lines)
         where = f"{path}:{line}" if line else str(path)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
@@ -367,10 +390,6 @@ def load_rubric(path: str | Path) -> Rubric:
     object.__setattr__(rubric, "path", path.resolve())
     object.__setattr__(rubric, "content_hash", hashlib.sha256(raw).hexdigest()[:12])
     return rubric
-
-
-def default_rubric_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "rubrics" / "ift6135-a3.yaml"
 
 
 def json_schema() -> dict:

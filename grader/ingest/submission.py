@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from grader import safe_yaml
 from grader.ingest.document import Document, tidied
 from grader.ingest.limits import DEFAULT_LIMITS, Limits, RejectedFile
 
@@ -63,14 +64,29 @@ def _by_stem(folder: Path, files: list[Path]) -> list[Submission]:
     return [Submission(stem, [f for f in files if f.stem == stem], folder) for stem in stems]
 
 
+# An export's metadata holds a few hundred bytes per submission: 50 MB is a class of 100,000.
+MAX_METADATA_BYTES = 50_000_000
+MAX_METADATA_VALUES = 5_000_000
+
+
 def _gradescope_students(folder: Path) -> dict[str, list[dict[str, str]]]:
-    data = yaml.safe_load((folder / "submission_metadata.yml").read_text(encoding="utf-8")) or {}
+    path = folder / "submission_metadata.yml"
+    try:
+        if path.stat().st_size > MAX_METADATA_BYTES:
+            raise safe_yaml.YamlRefused(f"it is larger than {MAX_METADATA_BYTES / 1e6:g} MB")
+        data = safe_yaml.load(path.read_bytes(), "it", MAX_METADATA_BYTES, MAX_METADATA_VALUES) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, safe_yaml.YamlRefused) as exc:
+        raise DiscoveryError(f"{path}: the export's metadata cannot be read: {' '.join(str(exc).split())}") from None
+    if not isinstance(data, dict):
+        raise DiscoveryError(f"{path}: the export's metadata is not a mapping of submissions")
     out: dict[str, list[dict[str, str]]] = {}
     for name, meta in data.items():
-        submitters = (meta or {}).get(":submitters") or (meta or {}).get("submitters") or []
+        meta = meta if isinstance(meta, dict) else {}
+        submitters = meta.get(":submitters") or meta.get("submitters") or []
         out[str(name)] = [{"name": str(s.get(":name") or s.get("name") or ""),
                            "sid": str(s.get(":sid") or s.get("sid") or ""),
-                           "email": str(s.get(":email") or s.get("email") or "")} for s in submitters]
+                           "email": str(s.get(":email") or s.get("email") or "")}
+                          for s in (submitters if isinstance(submitters, list) else []) if isinstance(s, dict)]
     return out
 
 
