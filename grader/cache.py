@@ -8,10 +8,9 @@ override always wins and editing the overrides file never forces a regrade.
 
 The cache is checked, never trusted. An entry is JSON (never pickle: a results folder may be
 shared, and loading it must not run code): one header line (format, submission, key, MAC) then
-the result. The MAC is an HMAC-SHA256 under a secret kept in the user's own cache folder
-(`$XDG_CACHE_HOME/grader/cache-secret`), not in the results folder: an entry altered by hand, by
-another program or by a disk fault fails it; so does one written by another user (the secret
-differs). Such an entry, or one whose result contradicts the rubric (parts, points, statuses), is
+the result. The MAC is made under this user's secret (grader/trust.py), kept outside the results
+folder: an entry altered by hand, by another program or by a disk fault fails it; so does one
+written by another user (the secret differs). Such an entry, or one whose result contradicts the rubric (parts, points, statuses), is
 discarded and the submission graded again, with a note (`ResultCache.notes`); never a crash, and
 never a score nobody computed.
 """
@@ -20,18 +19,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 import json
-import os
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import grader
 from grader.ingest.limits import Limits
 from grader.ingest.submission import Submission
 from grader.output import write_atomic
+from grader.trust import code_fingerprint, mac, signed_by_me
 
 if TYPE_CHECKING:
     from grader.pipeline import Result
@@ -43,17 +39,6 @@ STATUSES = {"correct", "partial", "incorrect", "missing", "needs_review"}
 
 class Uncacheable(TypeError):
     """A result holds a value JSON cannot carry faithfully; it is graded again on every run."""
-
-
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """Hash of the installed grader package (code and templates): new code, new results."""
-    root = Path(grader.__file__).resolve().parent
-    digest = hashlib.sha256(grader.__version__.encode())
-    for path in sorted(root.rglob("*")):
-        if path.suffix in {".py", ".html", ".yaml", ".json", ".txt", ".lark"} and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def file_digest(path: Path | None) -> str:
@@ -171,42 +156,6 @@ def check_result(result: Result, rubric: Rubric) -> None:
             raise ValueError(f"part {part.id}: {part.score:g} is more than its components earn ({total:g})")
 
 
-# ---------------------------------------------------------------- the MAC
-
-_SECRET: bytes | None = None
-
-
-def _secret() -> bytes:
-    """This user's cache secret, made on first use (0600, outside any results folder)."""
-    global _SECRET
-    if _SECRET is None:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        path = base / "grader" / "cache-secret"
-        try:
-            _SECRET = path.read_bytes()
-        except OSError:
-            _SECRET = b""
-        if len(_SECRET) < 32:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(os.urandom(32))
-                _SECRET = path.read_bytes()
-            except FileExistsError:  # another process made it first
-                _SECRET = path.read_bytes()
-            except OSError:  # no writable home: entries are still checksummed, not authenticated
-                _SECRET = b"grader: no secret"
-    return _SECRET
-
-
-def mac(*chunks: bytes) -> str:
-    digest = hmac.new(_secret(), digestmod=hashlib.sha256)
-    for chunk in chunks:
-        digest.update(len(chunk).to_bytes(8, "big") + chunk)
-    return digest.hexdigest()
-
-
 # ---------------------------------------------------------------- the store
 
 _SAFE = re.compile(r"^[\w.@+-]{1,100}$")
@@ -253,7 +202,7 @@ class ResultCache:
             self._discard(path, submission_id, f"unreadable: {type(exc).__name__}")
             return None
         signed = json.dumps([FORMAT, submission_id, key], ensure_ascii=False).encode()
-        if not hmac.compare_digest(str(header.get("mac", "")), mac(signed, body)):
+        if not signed_by_me(header.get("mac"), signed, body):
             self._discard(path, submission_id, "its checksum does not match: altered, damaged or written by another user")
             return None
         try:
@@ -286,7 +235,7 @@ class ResultCache:
         if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
             return None
         signed = json.dumps([data.get("stamp"), data["files"]], sort_keys=True).encode()
-        return data if hmac.compare_digest(str(data.get("mac", "")), mac(signed)) else None
+        return data if signed_by_me(data.get("mac"), signed) else None
 
     def put_stamp(self, submission_id: str, stamp: str, files: dict[str, str]) -> None:
         signed = json.dumps([stamp, files], sort_keys=True).encode()

@@ -141,15 +141,19 @@ def _footer(total: int, cached: int, failed: int, out: Path) -> str:
 
 
 def cmd_check(args) -> int:
-    from grader.check import format_report, self_check
+    from grader.check import checked_report
     from grader.ingest.submission import DiscoveryError, discover
+    from grader.processes import ChildFailed, call_with_timeout
 
     rubric = _rubric(args)
     try:
         subs = discover([args.path], as_one=True)
     except DiscoveryError as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
-    print(format_report(self_check(subs[0], rubric, _limits(args))))
+    try:  # in a child process stopped at the limit: a hostile file cannot hang the check
+        print(call_with_timeout(checked_report, subs[0], rubric, _limits(args), timeout=args.timeout or None))
+    except ChildFailed as exc:
+        raise CliError(f"{args.path}: the self-check could not read it: {str(exc).splitlines()[0]}", EXIT_INPUT) from None
     return EXIT_OK
 
 
@@ -202,7 +206,7 @@ def cmd_gradescope_build(args) -> int:
 def cmd_gradescope_run(args) -> int:
     from grader.gradescope import run
 
-    run(Path(args.root), Path(args.rubric) if args.rubric else None)
+    run(Path(args.root), Path(args.rubric) if args.rubric else None, timeout=args.timeout or None)
     return EXIT_OK  # results.json says what happened; nothing on stdout
 
 
@@ -257,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = with_limits(with_rubric(sub.add_parser("check", help="self-check: show what is read, never the key")))
     check.add_argument("path", metavar="PATH")
+    check.add_argument("--timeout", type=float, default=120.0,
+                       help="seconds the check may take before it is stopped (default 120; 0: none)")
     check.set_defaults(func=cmd_check)
 
     key = sub.add_parser("key", help="build or show the answer key").add_subparsers(dest="key_command", required=True)
@@ -275,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     gs_build.set_defaults(func=cmd_gradescope_build)
     gs_run = with_rubric(gradescope.add_parser("run", help="inside the container: grade DIR/submission into DIR/results/results.json"))
     gs_run.add_argument("--root", default="/autograder", help="the autograder folder (default: /autograder)")
+    gs_run.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds grading may take before it is stopped and left to a TA (default 120; 0: none)")
     gs_run.set_defaults(func=cmd_gradescope_run)
 
     bundle = sub.add_parser("bundle", help="installable bundles").add_subparsers(dest="bundle_command", required=True)

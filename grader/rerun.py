@@ -15,13 +15,13 @@ by hand, a different user's cache) falls through to the normal run, which grades
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-from grader.cache import FORMAT, file_digest, mac, run_fingerprint_of, submission_key
+from grader.cache import FORMAT, file_digest, run_fingerprint_of, submission_key
+from grader.trust import mac, signed_by_me
 from grader.ingest.limits import Limits
 from grader.ingest.submission import Submission
 from grader.output import write_atomic
@@ -66,7 +66,7 @@ def unchanged(cache: Path, out: Path, rubric_path: Path, limits: Limits, subs: l
         index = json.loads(_index_path(cache, out).read_bytes())
         if not isinstance(index, dict) or index.get("format") != FORMAT:
             return None
-        if not hmac.compare_digest(str(index.get("mac", "")), mac(_signed(index))):
+        if not signed_by_me(index.get("mac"), _signed(index)):
             return None
         paths = index["paths"]
         if paths["rubric"] != str(Path(rubric_path).resolve()) or paths["rubric_digest"] != file_digest(Path(rubric_path)):

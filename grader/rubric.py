@@ -121,6 +121,11 @@ class Part(StrictModel):
     question: int | None = None  # defaults to the number before the first dot of the id
     headings: list[str] = Field(default_factory=list)  # extra regexes that start this part
     visibility: Visibility = "after_published"
+    # What students see of this part's feedback before the due date (Gradescope's visible tests):
+    # "summary" says how far the answer is without revealing the key ("2 cells differ from the
+    # expected field"), "score" the score alone, "full" everything TAs see (names the expected
+    # cells or letter: an oracle for resubmissions). After the due date students see it all.
+    feedback_before_due: Literal["full", "summary", "score"] = "summary"
     self_check: SelfCheck = SelfCheck()
     numbers: str | None = None  # name of a reference-numbers block shown in the feedback
     # short form: one component
@@ -349,12 +354,63 @@ def _with_lines(text: str) -> tuple[Any, dict[int, tuple[int, dict]]]:
         loader.dispose()
 
 
+# ---------------------------------------------------------------- validated rubrics, remembered
+
+# Validating a rubric compiles its patterns, parses its expressions and checks its references:
+# ~0.2 s that `grader check` would pay on every run. The same bytes under the same code validate
+# the same way, so the validated model is kept in this user's cache, signed (grader/trust.py):
+# only a file this user's grader wrote is ever unpickled.
+_REMEMBERED = 20  # validated rubrics kept
+
+
+def _remembered_path(path: Path, raw: bytes) -> Path:
+    from grader.trust import code_fingerprint, user_cache
+
+    digest = hashlib.sha256(b"\0".join([code_fingerprint().encode(), str(path.resolve()).encode(), raw]))
+    return user_cache() / "rubrics" / f"{digest.hexdigest()[:32]}.pickle"
+
+
+def _recall(path: Path, raw: bytes) -> Rubric | None:
+    import pickle
+
+    from grader.trust import signed_by_me
+
+    try:
+        data = _remembered_path(path, raw).read_bytes()
+        signature, body = data[:64].decode("ascii"), data[64:]
+        if not signed_by_me(signature, body):
+            return None
+        rubric = pickle.loads(body)
+    except Exception:  # a missing, damaged or foreign file: validate again
+        return None
+    return rubric if isinstance(rubric, Rubric) else None
+
+
+def _remember(path: Path, raw: bytes, rubric: Rubric) -> None:
+    import pickle
+
+    from grader.output import write_atomic
+    from grader.trust import mac
+
+    target = _remembered_path(path, raw)
+    try:
+        body = pickle.dumps(rubric, protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomic(target, mac(body).encode("ascii") + body)
+        for old in sorted(target.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)[:-_REMEMBERED]:
+            old.unlink(missing_ok=True)
+    except (OSError, pickle.PicklingError):
+        pass  # validated again next time: slower, never wrong
+
+
 def load_rubric(path: str | Path) -> Rubric:
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise RubricError(f"{path}: cannot read rubric: {exc.strerror}") from None
+    remembered = _recall(path, raw)
+    if remembered is not None:
+        return remembered
     try:
         text = raw.decode("utf-8")
         data = safe_yaml.load(text, "the rubric", MAX_RUBRIC_BYTES, MAX_RUBRIC_VALUES)
@@ -389,6 +445,7 @@ def load_rubric(path: str | Path) -> Rubric:
         raise RubricError(f"{where}: {_field_path(data, loc)}: {message}{more}") from None
     object.__setattr__(rubric, "path", path.resolve())
     object.__setattr__(rubric, "content_hash", hashlib.sha256(raw).hexdigest()[:12])
+    _remember(path, raw, rubric)
     return rubric
 
 

@@ -4,6 +4,7 @@
     extract(fragment, component)    student text or sheet value -> Extracted   (parse)
     grade(answer, key, component)   Extracted + key -> Outcome in [0, 1]       (grade)
     describe(answer)                plain text of what was read, no verdict    (self-check)
+    summary_feedback(...)           how the answer fares, without the key      (before the due date)
     TEMPLATE / render_context(...)  HTML of the answer beside the key          (render)
     self_test(component, key)       answers with the status they must get      (test)
 
@@ -87,6 +88,10 @@ class NoWhen(StrictModel):
 
 LOW_CONFIDENCE = 0.75  # below this an automatic grade is only a suggestion for review
 
+SUMMARY: dict[str, str] = {"correct": "Correct.", "partial": "Partly correct.", "incorrect": "Not correct.",
+                           "missing": "No answer was found for this part.",
+                           "needs_review": "Awaiting a TA's review."}
+
 
 class Kind(ABC):
     name: ClassVar[str]
@@ -123,6 +128,13 @@ class Kind(ABC):
     def public_key(self, key: Any) -> Any:
         """The key as `grader key show --json` prints it."""
         return key
+
+    def summary_feedback(self, answer: Any, key: Any, status: Status, component: Component) -> str:
+        """What a student sees before the due date when the rubric says `feedback_before_due:
+        summary`: how far the answer is from the key, never what the key is (no cell, letter or
+        expression of it), so that resubmitting is not an oracle. `answer` is the value as read
+        (None when nothing was read). A kind may say more, as long as the key stays hidden."""
+        return SUMMARY[status]
 
 
 REGISTRY: dict[str, Kind] = {}

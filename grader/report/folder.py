@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,7 +128,8 @@ def earlier_results(out: Path, rubric: Rubric, current: set[str]) -> tuple[list[
 
 def _similar_pairs(results: list[Result], rubric: Rubric, store: ResultCache | None) -> list:
     """Flagged pairs per part, recomputed only for the parts whose free texts changed."""
-    from grader.cache import code_fingerprint, file_digest, mac
+    from grader.cache import file_digest
+    from grader.trust import code_fingerprint, mac, signed_by_me
     from grader.similarity import SimilarPair, find_similar_texts, prose_texts, question_shingles
 
     question = rubric.path.parent / rubric.question_text if rubric.question_text and rubric.path else None
@@ -140,7 +140,7 @@ def _similar_pairs(results: list[Result], rubric: Rubric, store: ResultCache | N
         try:
             stored = json.loads(memo_path.read_bytes())
             signed = json.dumps([stored["context"], stored["parts"]], sort_keys=True).encode()
-            if stored["context"] == context and hmac.compare_digest(stored["mac"], mac(signed)):
+            if stored["context"] == context and signed_by_me(stored["mac"], signed):
                 memo = stored["parts"]
         except (OSError, ValueError, KeyError, TypeError):
             memo = {}
