@@ -112,16 +112,21 @@ def write_tree(files: dict[str, bytes], dest: Path) -> None:
 
 
 def write_zip(files: dict[str, bytes], dest: Path, prefix: str = "", executable: frozenset[str] = frozenset()) -> None:
-    """A reproducible zip: sorted entries, fixed timestamps, so the same inputs give the same bytes."""
+    """A reproducible zip: sorted entries, fixed timestamps, so the same inputs give the same bytes;
+    written whole or not at all."""
+    import io
     import zipfile
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    from grader.output import write_atomic
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for rel in sorted(files):
             info = zipfile.ZipInfo(prefix + rel, date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = (0o100755 if rel in executable else 0o100644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, files[rel])
+    write_atomic(dest, buffer.getvalue())
 
 
 # ---------------------------------------------------------------- the public rubric
@@ -218,6 +223,7 @@ def student_files(rubric) -> dict[str, bytes]:
 
 def build_student_bundle(rubric, key, out: Path) -> tuple[Path, dict[str, bytes]]:
     """Write the bundle (a folder, or a zip when `out` ends in .zip); refuse if anything leaks."""
+    import os
     import shutil
     import tempfile
 
@@ -236,10 +242,17 @@ def build_student_bundle(rubric, key, out: Path) -> tuple[Path, dict[str, bytes]
         load_rubric(Path(tmp) / "grader" / BUNDLED / rubric.path.name)
     if out.suffix == ".zip":
         write_zip(files, out, prefix=name + "/")
-    else:
+    else:  # built beside it, then swapped in: never half a bundle in `out`
+        out.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        write_tree(files, building)
         if out.exists():
-            shutil.rmtree(out)
-        write_tree(files, out)
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(building, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(building, out)
     return out, files
 
 

@@ -63,7 +63,7 @@ def run_fingerprint(rubric: Rubric, limits: Limits) -> str:
 def submission_key(sub: Submission, run_fp: str, limits: Limits) -> str:
     """Content hash of one submission under one run fingerprint."""
     digest = hashlib.sha256(run_fp.encode())
-    digest.update(json.dumps([sub.id, sub.students], sort_keys=True).encode())
+    digest.update(json.dumps([sub.id, sub.students, sub.problems], sort_keys=True).encode())
     for path in sorted(sub.files, key=lambda f: _rel(f, sub.root)):
         digest.update(b"\0file\0" + _rel(path, sub.root).encode("utf-8", "surrogateescape") + b"\0")
         try:

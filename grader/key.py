@@ -50,8 +50,10 @@ def build_key(rubric: Rubric) -> dict[str, Any]:
 
 
 def write_key(rubric: Rubric, key: dict[str, Any]) -> Path:
+    from grader.output import write_atomic
+
     path = rubric.key_path
-    path.write_text(json.dumps(key, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(key, indent=2, sort_keys=True) + "\n")
     return path
 
 

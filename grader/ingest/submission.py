@@ -33,6 +33,7 @@ class Submission:
     files: list[Path]
     root: Path  # the folder the files' names are relative to
     students: list[dict[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # found while gathering its files (links refused)
 
     def names(self) -> list[str]:
         return sorted(str(f.relative_to(self.root)) if f.is_relative_to(self.root) else f.name for f in self.files)
@@ -42,9 +43,31 @@ class DiscoveryError(Exception):
     pass
 
 
-def _documents(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in IGNORED
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+def _documents(folder: Path) -> tuple[list[Path], list[str]]:
+    """The submission's files, and problems: a symbolic link to anything outside the submission's
+    folder is never followed (it could make the grader read, and quote, any file on the machine)."""
+    root = folder.resolve()
+    files, problems = [], []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if p.name in IGNORED or any(part.startswith(".") for part in rel.parts):
+            continue
+        if p.is_symlink():
+            try:
+                inside = p.resolve(strict=True).is_relative_to(root)
+            except (OSError, RuntimeError):  # dangling, or a loop
+                inside = False
+            if not inside:
+                problems.append(f"{rel} is a link to something outside the submission; it was not read")
+                continue
+        if p.is_file():
+            files.append(p)
+    return files, problems
+
+
+def _submission(sid: str, folder: Path, students: list[dict[str, str]] | None = None) -> Submission:
+    files, problems = _documents(folder)
+    return Submission(sid, files, folder, students or [], problems)
 
 
 def _loose_groups(folder: Path, files: list[Path]) -> list[Submission]:
@@ -100,17 +123,17 @@ def discover(paths: list[str | Path], as_one: bool = False) -> list[Submission]:
         if path.is_file():
             found.append(Submission(path.stem, [path], path.parent))
         elif as_one:
-            found.append(Submission(path.name, _documents(path), path))
+            found.append(_submission(path.name, path))
         elif (path / "submission_metadata.yml").exists():
             students = _gradescope_students(path)
             for sub in sorted(p for p in path.iterdir() if p.is_dir()):
-                found.append(Submission(sub.name, _documents(sub), sub, students.get(sub.name, [])))
+                found.append(_submission(sub.name, sub, students.get(sub.name, [])))
         else:
             subfolders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
             loose = sorted(p for p in path.iterdir() if p.is_file() and p.name not in IGNORED
                            and not p.name.startswith("."))
             if subfolders:
-                found += [Submission(s.name, _documents(s), s) for s in subfolders]
+                found += [_submission(s.name, s) for s in subfolders]
                 found += _by_stem(path, loose)
             else:
                 found += _loose_groups(path, loose)
@@ -150,7 +173,7 @@ def read_file(path: Path, limits: Limits, root: Path) -> list[Document]:
 
 def read_submission(sub: Submission, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Document], list[str]]:
     """Every readable document of a submission, best first, and the problems met on the way."""
-    problems: list[str] = []
+    problems: list[str] = list(sub.problems)
     docs: list[Document] = []
     total = 0
     gradable = [f for f in sub.files if f.suffix.lower() in DOCUMENT_SUFFIXES]
