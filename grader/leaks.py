@@ -185,9 +185,12 @@ def _anchors(part_id: str, component_id: str | None) -> re.Pattern:
 
 
 def _choice_leaks(part_id: str, component_id: str, wanted: set[str], options: set[str],
-                  texts: dict[str, str]) -> list[str]:
+                  texts: dict[str, str], siblings: tuple[str, ...] = ()) -> list[str]:
     patterns = {o: re.compile(_option_pattern(o), re.I) for o in options | wanted}
     anchor = _anchors(part_id, component_id)
+    named_siblings = [re.escape(s).replace("_", "[ _]") for s in siblings if re.search(r"\d", s)]
+    # the text after a part's id, up to its next mention or another component's: one answer's worth
+    stop = re.compile("|".join([anchor.pattern, *named_siblings]), re.I)
     found = []
     plain = {part_id, part_id.replace(".", "_"), part_id.replace(".", "-")}
     for rel, body in texts.items():
@@ -196,7 +199,7 @@ def _choice_leaks(part_id: str, component_id: str, wanted: set[str], options: se
         for m in anchor.finditer(body):
             window = body[m.end():m.end() + 160]
             named = []  # the options named after the anchor, in order, up to the next anchor
-            nxt = anchor.search(window)
+            nxt = stop.search(window)
             window = window[:nxt.start()] if nxt else window
             for option, pattern in patterns.items():
                 hit = pattern.search(window)
@@ -247,8 +250,9 @@ def find_leaks(files: dict[str, bytes], rubric, key) -> list[str]:
             elif isinstance(value, dict) and "choices" in value:
                 wanted = {str(o) for o in value["choices"]}
                 options = {str(o) for o in getattr(c.settings, "options", {})}
+                siblings = tuple(x.id for x in part.components if x.id != c.id)
                 problems += [f"{rel}: the choice key of {where}"
-                             for rel in _choice_leaks(part.id, c.id, wanted, options, texts)]
+                             for rel in _choice_leaks(part.id, c.id, wanted, options, texts, siblings)]
             elif value is not None:
                 for form in _text_forms(value) - {f for f in _text_forms(value) if f in public}:
                     problems += [f"{rel}: the key of {where}" for rel, body in skeletons.items() if form in body]

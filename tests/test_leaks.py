@@ -25,8 +25,8 @@ def shipped(rubric):
 
 
 def _leaks_in(files, rubric, key, text: str) -> list[str]:
-    return [leak for leak in find_leaks({**files, "grader/planted.txt": text.encode()}, rubric, key)
-            if leak.startswith("grader/planted.txt:")]
+    """The leaks found in one planted file (the shipped ones are checked clean on their own)."""
+    return find_leaks({"grader/planted.txt": text.encode()}, rubric, key)
 
 
 def test_the_shipped_bundle_is_clean_and_holds_no_report_template(shipped, rubric, key):
