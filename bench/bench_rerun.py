@@ -1,7 +1,10 @@
 """Rerun and start-up benchmark (not a test): cold run, warm rerun, `grader check` start-up, and
 the whole batch's CPU beside the bare PyMuPDF floor.
 
-    python bench/bench_rerun.py [--n 200] [--jobs 1] [--work /tmp/grader-bench] [--repeat 3]
+    python bench/bench_rerun.py [--n 200] [--jobs 1] [--work /tmp/grader-bench] [--repeat 3] [--code DIR]
+
+`--code DIR` measures the grader of another checkout (e.g. main, for a before/after comparison
+on the same machine, at the same load).
 
 Each figure is a real `python -m grader ...` process, as a TA or a student runs it:
 
@@ -32,12 +35,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def _run(args: list[str]) -> tuple[float, float]:
+def _run(args: list[str], code: Path = ROOT) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the process and its children) of one grader command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, env=env,
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    proc = subprocess.run([sys.executable, "-m", "grader", *args], cwd=code, env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -72,6 +75,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/grader-bench"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose grader is measured")
     args = parser.parse_args()
     from make_synthetic import make
 
@@ -81,21 +85,22 @@ def main() -> None:
     out = args.work / f"rerun-{args.n}-j{args.jobs}"
     shutil.rmtree(out, ignore_errors=True)
     grade = ["grade", str(folder), "--out", str(out), "--jobs", str(args.jobs)]
-    cold_wall, cold_cpu = _run(grade)
-    warm = [_run(grade) for _ in range(max(1, args.repeat // 2))]
+    cold_wall, cold_cpu = _run(grade, args.code)
+    warm = [_run(grade, args.code) for _ in range(max(1, args.repeat // 2))]
     warm_wall = statistics.median(w for w, _ in warm)
     warm_cpu = statistics.median(c for _, c in warm)
     check = ["check", str(ROOT / "submissions_example" / "markdown-student.md")]
-    _run(check)  # byte-compile, page cache
-    checks = [_run(check) for _ in range(args.repeat)]
+    _run(check, args.code)  # byte-compile, page cache
+    checks = [_run(check, args.code) for _ in range(args.repeat)]
     check_wall = statistics.median(w for w, _ in checks)
+    check_cpu = statistics.median(c for _, c in checks)
     floor_cpu(folder)  # warm the page cache and PyMuPDF's own
     floor = statistics.median(floor_cpu(folder) for _ in range(3))
-    print(f"N={args.n} jobs={args.jobs}")
+    print(f"N={args.n} jobs={args.jobs} code={args.code}")
     print(f"cold run:    {cold_wall:6.2f} s wall, {cold_cpu:6.2f} s CPU")
     print(f"warm rerun:  {warm_wall:6.2f} s wall, {warm_cpu:6.2f} s CPU  "
           f"-> {100 * warm_wall / cold_wall:.1f} % of cold (wall), {100 * warm_cpu / cold_cpu:.1f} % (CPU); target <= 5 %")
-    print(f"check (md):  {check_wall:6.3f} s wall (median of {args.repeat}); target < 0.5 s")
+    print(f"check (md):  {check_wall:6.3f} s wall, {check_cpu:.3f} s CPU (medians of {args.repeat}); target < 0.5 s")
     print(f"bare floor:  {floor:6.2f} s CPU -> batch/floor {cold_cpu / floor:.2f}x CPU; target <= 2.5x")
 
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.leaks import find_leaks
-
 BUNDLED = "bundled"  # grader/bundled/: the rubric (and, for Gradescope, its key) inside the package
 # The key source of every keyed component in the public rubric: no value, no reference call.
 # `grader grade` with such a rubric stops with "its key is withheld".
@@ -236,6 +234,7 @@ def build_student_bundle(rubric, key, out: Path) -> tuple[Path, dict[str, bytes]
     import shutil
     import tempfile
 
+    from grader.leaks import find_leaks
     from grader.rubric import load_rubric
 
     out = Path(out)
