@@ -195,7 +195,7 @@ def run(root: Path = Path("/autograder"), rubric_path: Path | None = None, timeo
     """Grade `<root>/submission` and write `<root>/results/results.json`; returns its path.
     Grading runs in a child process stopped after `timeout` seconds (then a TA grades by hand)."""
     from grader.output import write_atomic
-    from grader.processes import ChildFailed
+    from grader.processes import ChildFailed, ChildRaised
 
     started = time.monotonic()
     root = Path(root)
@@ -203,9 +203,9 @@ def run(root: Path = Path("/autograder"), rubric_path: Path | None = None, timeo
     with _stdout_to_stderr():
         try:
             data = _grade(root, rubric_path, started, timeout)
-        except ChildFailed as exc:
+        except (ChildFailed, ChildRaised) as exc:
             reason = str(exc).splitlines()[0]
-            print(f"grader: autograder failure: {reason}", file=sys.stderr)
+            print(f"grader: autograder failure: {exc}", file=sys.stderr)
             data = failure_json("it took too long" if "longer than" in reason else "an error while reading it",
                                 time.monotonic() - started)
         except Exception as exc:  # still a results.json: the student sees that a person will grade it

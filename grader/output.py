@@ -79,18 +79,19 @@ class OutputLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            holder = os.read(fd, 200).decode("utf-8", "replace").strip()
             os.close(fd)
-            raise OutputBusy(f"{self.path.parent}: another grader run is writing this folder"
-                             + (f" ({holder})" if holder else "")
-                             + "; wait for it to finish, or choose another --out") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"process {os.getpid()}\n".encode())
-        os.set_inheritable(fd, False)  # a worker must not keep the folder locked after the run
+            raise OutputBusy(f"{self.path.parent}: another grader run is writing this folder; wait for it "
+                             "to finish, or choose another --out") from None
+        from grader.processes import parent_only
+
+        parent_only(fd)  # a worker forked during the run closes its copy: the lock dies with the run
         self.fd = fd
         return self
 
     def __exit__(self, *exc) -> None:
         if self.fd is not None:
+            from grader.processes import forget
+
+            forget(self.fd)
             os.close(self.fd)  # closing releases the lock; the file stays (removing it would race)
             self.fd = None

@@ -89,6 +89,10 @@ class ChildFailed(Exception):
     """The child did not return a value: too slow, crashed, or out of memory."""
 
 
+class ChildRaised(Exception):
+    """The function raised in the child (a bug, not the file's fault): its type, message and place."""
+
+
 def _run_child(conn, parent: int, fn: Callable, args: tuple) -> None:
     child_setup(parent, keep=(conn.fileno(),))
     try:
@@ -101,7 +105,7 @@ def _run_child(conn, parent: int, fn: Callable, args: tuple) -> None:
 
 def call_with_timeout(fn: Callable, *args: Any, timeout: float | None) -> Any:
     """fn(*args) in a child process killed after `timeout` seconds (None: no limit).
-    An exception inside fn comes back as ChildFailed with its message."""
+    An exception inside fn comes back as ChildRaised with its message."""
     ctx = context()
     mine, theirs = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_run_child, args=(theirs, os.getpid(), fn, args), daemon=True)
@@ -118,7 +122,7 @@ def call_with_timeout(fn: Callable, *args: Any, timeout: float | None) -> Any:
             proc.join(5)
             raise ChildFailed(f"the grader's process stopped while reading it (exit code {proc.exitcode})") from None
         if not ok:
-            raise ChildFailed(value)
+            raise ChildRaised(value)
         return value
     finally:
         if proc.is_alive():

@@ -264,7 +264,6 @@ def test_a_rerun_with_nothing_changed_loads_no_grading_code(tmp_path):
                             str(folder), str(out), str(tmp_path / "o.csv")], capture_output=True, text=True, env=env,
                            timeout=300)
     assert again.stdout.split()[-1] == "LOADED"
-    assert "3.1,1" not in (out / "gradebook.csv").read_text() or True
     row = next(r for r in csv.DictReader((out / "gradebook.csv").open()) if r["Submission"] == "perfect-sheet")
     assert row["3.1"] == "1"
 
@@ -327,7 +326,7 @@ def test_every_csv_of_a_run_neutralises_hostile_cells(tmp_path):
         assert len(rows) > 1, name
         for row in rows:
             for value in row:
-                assert value[:1] not in TRIGGERS or value in ("-",), (name, value)
+                assert value[:1] not in TRIGGERS, (name, value)
 
 
 # ---------------------------------------------------------------- overrides
