@@ -31,7 +31,8 @@ def _child(folder: str, out: str, jobs: int) -> None:
     """The measured run, in its own process: the same calls as `grader grade FOLDER --out OUT --jobs J --no-cache`."""
     started = time.perf_counter()
     sys.path.insert(0, str(ROOT))
-    from grader.batch import grade_all, write_reports
+    from grader.batch import grade_all
+    from grader.report.folder import write_reports
     from grader.ingest.submission import discover
     from grader.key import load_key
     from grader.rubric import default_rubric_path, load_rubric

@@ -7,19 +7,19 @@ A run, top-down:
    key once and stores every result it makes in the cache;
 3. every result, cached or fresh, gets the TA overrides applied here, after the cache, so an
    override always wins and a changed overrides file never forces a regrade;
-4. `<out>/<id>/result.json` and `feedback.html` are written when their content changes;
-5. `write_reports` writes the run's gradebook.csv, summary.html and similarity.csv.
+4. `<out>/<id>/result.json` and `feedback.html` are written when their content changes
+   (grader/report/folder.py, which then writes the run's gradebook, similarity and summary).
 
 Workers are plain processes fed through pipes, not a ProcessPoolExecutor: a worker that crashes
 (a segfault in a PDF library, the memory cap) or outlives the time limit is killed and replaced,
-and only its own submission is reported; a crash in an executor breaks the whole pool.
+and only its own submission is reported; a crash in an executor breaks the whole pool. With a
+time limit even a single submission is graded in a worker, so `--timeout` holds on every path.
+Workers die with the run (grader/processes.py): killed by SIGKILL or SIGTERM, a batch leaves no
+process behind.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import multiprocessing as mp
 import os
 import time
 import traceback
@@ -30,16 +30,17 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
+from grader import processes
 from grader.cache import ResultCache, Uncacheable, dump_result, load_result, run_fingerprint, submission_key
 from grader.ingest.limits import DEFAULT_LIMITS, Limits
 from grader.ingest.submission import Submission
 from grader.key import Key, load_key
 from grader.pipeline import Result, grade_submission
+from grader.report.folder import write_submission
 from grader.rubric import Rubric, load_rubric
 from grader.score import ComponentResult, Override, apply_overrides, combine
 
 DEFAULT_TIMEOUT = 120.0  # seconds of wall clock for one submission in a worker
-WORKER_MEMORY_BYTES = 4 * 1024 ** 3  # address-space cap of a worker: a hostile file cannot eat the machine
 
 
 @dataclass
@@ -50,6 +51,7 @@ class BatchOutcome:
     graded: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # grading time of each freshly graded submission
     written: set[str] = field(default_factory=set)  # ids whose result.json and feedback.html are up to date
+    notes: list[str] = field(default_factory=list)  # for the TA: cache entries discarded, results left out
 
 
 # ---------------------------------------------------------------- one submission
@@ -92,19 +94,8 @@ _FORKED: dict[str, Any] = {}
 
 
 def _worker_main(conn, rubric_path: str, limits: Limits, cache_folder: str | None,
-                 out: str | None = None, overrides: list[Override] = ()) -> None:
-    try:
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        mapped = 0
-        with open("/proc/self/statm") as statm:  # a forked worker starts with its parent's mappings
-            mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        cap = max(WORKER_MEMORY_BYTES, mapped + WORKER_MEMORY_BYTES // 2)
-        cap = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    except (ImportError, ValueError, OSError):
-        pass
+                 out: str | None, overrides: list[Override], parent: int) -> None:
+    processes.child_setup(parent, keep=(conn.fileno(),))
     if _FORKED.get("rubric_path") == rubric_path:  # forked: the parent's rubric and key are already here
         rubric, key = _FORKED["rubric"], _FORKED["key"]
     else:
@@ -126,7 +117,7 @@ def _worker_main(conn, rubric_path: str, limits: Limits, cache_folder: str | Non
             # overrides and the submission's own pages here, in parallel, not in the parent
             mine = _overrides_for(sub.id, list(overrides))
             outcome.problems += apply_overrides(sub.id, outcome.parts, mine, sub.files)
-            _write_submission(outcome, Path(out), key, store, key_hash, mine)
+            write_submission(outcome, Path(out), key, store, key_hash, mine)
             for part in outcome.parts:  # only its page needed these; the parent keeps the rest
                 for component in part.components:
                     component.render = {}
@@ -139,6 +130,9 @@ def _worker_main(conn, rubric_path: str, limits: Limits, cache_folder: str | Non
 class _Worker:
     def __init__(self, ctx, args: tuple, target: Callable):
         self.conn, child = ctx.Pipe()
+        # its pipe end is this process's alone: a sibling forked later closes its copy at once,
+        # so that this worker sees the end of the pipe when the batch is gone
+        processes.parent_only(self.conn.fileno())
         self.proc = ctx.Process(target=target, args=(child, *args), daemon=True)
         self.proc.start()
         child.close()
@@ -161,6 +155,7 @@ class _Worker:
         if self.proc.is_alive():
             self.proc.kill()
             self.proc.join()
+        processes.forget(self.conn.fileno())
         self.conn.close()
 
 
@@ -185,18 +180,14 @@ def _run_workers(todo: list[tuple[Submission, str | None]], rubric: Rubric, limi
                  cache_folder: Path | None, jobs: int, timeout: float | None,
                  on_done: Callable[[int, tuple[Result | str, bool], float], None], target: Callable = _worker_main,
                  key: Key | None = None, out: Path | None = None, overrides: list[Override] = ()) -> None:
-    # fork is quick (the worker inherits loaded modules), but forking a process that runs other
-    # threads (the progress bar's) can deadlock: spawn then.
-    import threading
-
-    single = threading.active_count() == 1 and "fork" in mp.get_all_start_methods()
-    ctx = mp.get_context("fork" if single else "spawn")
+    ctx = processes.context()
+    single = ctx.get_start_method() == "fork"
     _FORKED.clear()
     if single and key is not None:  # loading the rubric again costs about a second per worker
         _FORKED.update(rubric_path=str(rubric.path), rubric=rubric, key=key)
-    args = (str(rubric.path), limits, str(cache_folder) if cache_folder else None)
-    if out is not None:
-        args += (str(out), list(overrides))
+    args: tuple = (str(rubric.path), limits, str(cache_folder) if cache_folder else None)
+    if target is _worker_main:
+        args += (str(out) if out is not None else None, list(overrides), os.getpid())
     pending = deque(range(len(todo)))
     saved = _single_threaded_libraries()
     try:
@@ -257,7 +248,8 @@ def grade_all(subs: list[Submission], rubric: Rubric, key: Key, overrides: list[
               cache_dir: Path | None = None, out: Path | None = None,
               timeout: float | None = DEFAULT_TIMEOUT) -> BatchOutcome:
     """Grade `subs`; with `cache_dir`, reuse unchanged results; with `out`, write each submission's
-    result.json and feedback.html as soon as it is done (`write_reports` then skips them)."""
+    result.json and feedback.html as soon as it is done (`write_reports` then skips them).
+    With `timeout`, every submission is graded in a worker process stopped at the limit."""
     overrides = list(overrides)
     outcome = BatchOutcome([], [])
     store = ResultCache(Path(cache_dir)) if cache_dir is not None else None
@@ -286,8 +278,8 @@ def grade_all(subs: list[Submission], rubric: Rubric, key: Key, overrides: list[
             outcome.written.add(sub.id)
         elif out is not None:
             failed = bool(outcome.failures) and outcome.failures[-1]["submission"] == sub.id
-            _write_submission(result, Path(out), key, store, None if failed else keys.get(sub.id),
-                              _overrides_for(sub.id, overrides))
+            write_submission(result, Path(out), key, store, None if failed else keys.get(sub.id),
+                             _overrides_for(sub.id, overrides))
             outcome.written.add(sub.id)
         if progress:
             progress(sub.id)
@@ -301,15 +293,15 @@ def grade_all(subs: list[Submission], rubric: Rubric, key: Key, overrides: list[
         if dumped is not None:
             try:
                 loaded = load_result(dumped, rubric)
-            except (TypeError, KeyError, ValueError):
-                pass  # an entry from another version of the code: grade again
+            except (TypeError, KeyError, ValueError, AttributeError) as exc:  # checked, not trusted
+                store.reject(sub.id, f"it does not fit the rubric: {exc}")
         if loaded is not None:
             loaded.source = str(sub.root.resolve())  # the folder may have moved since it was cached
             finish(sub, loaded, cached=True)
         else:
             todo.append((sub, key_hash))
 
-    if len(todo) == 1:  # not worth a process; also keeps a single `grade FILE` quick
+    if len(todo) == 1 and not timeout:  # no limit to hold: not worth a process
         sub, key_hash = todo[0]
         started = time.perf_counter()
         finish(sub, _grade_and_store(sub, key_hash, rubric, key, limits, store), False,
@@ -320,58 +312,6 @@ def grade_all(subs: list[Submission], rubric: Rubric, key: Key, overrides: list[
                      key=key, out=Path(out) if out is not None else None, overrides=overrides)
     outcome.results.sort(key=lambda r: r.submission)
     outcome.failures.sort(key=lambda f: f["submission"])
+    if store is not None:
+        outcome.notes += store.notes
     return outcome
-
-
-# ---------------------------------------------------------------- outputs
-
-def _write_if_changed(path: Path, text: str) -> None:
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.write_bytes(data)
-
-
-def _write_submission(result: Result, out: Path, key: Key, store: ResultCache | None,
-                      key_hash: str | None, overrides: list[Override]) -> None:
-    """result.json and feedback.html; skipped when neither the result nor its overrides changed."""
-    from grader.report import result_json
-    from grader.report.html import feedback_page
-
-    folder = out / result.submission
-    stamp = None
-    if store is not None and key_hash is not None:
-        stamp = hashlib.sha256(json.dumps([key_hash, str(out.resolve()), [vars(o) for o in overrides]],
-                                          sort_keys=True, default=str).encode()).hexdigest()
-        if (store.get_stamp(result.submission) == stamp and (folder / "result.json").exists()
-                and (folder / "feedback.html").exists()):
-            return
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_if_changed(folder / "result.json", result_json(result))
-    _write_if_changed(folder / "feedback.html", feedback_page(result, key))
-    if stamp is not None and store is not None:
-        store.put_stamp(result.submission, stamp)
-
-
-def write_reports(outcome: BatchOutcome, rubric: Rubric, key: Key, out: Path,
-                  similarity: bool = True) -> None:
-    from grader.report.gradebook import gradebook_csv, summary_stats
-    from grader.report.html import summary_page
-
-    out.mkdir(parents=True, exist_ok=True)
-    for result in outcome.results:
-        if result.submission not in outcome.written:
-            _write_submission(result, out, key, None, None, [])
-    part_ids = [p.id for p in rubric.parts]
-    _write_if_changed(out / "gradebook.csv", gradebook_csv(outcome.results, outcome.failures, part_ids))
-    pairs = []
-    if similarity:
-        from grader.similarity import find_similar, similarity_csv
-
-        pairs = find_similar(outcome.results, rubric)
-        _write_if_changed(out / "similarity.csv", similarity_csv(pairs))
-    stats = summary_stats(outcome.results, part_ids, rubric=rubric, similar=pairs)
-    _write_if_changed(out / "summary.html", summary_page(outcome.results, outcome.failures, rubric, stats))

@@ -11,8 +11,11 @@ The student bundle holds no answer key, no reference solutions and no hidden fee
   (part ids, titles, points, headings, options and their aliases, grid size, word ranges); keys
   become a withheld marker, mistakes, checklists, false proofs, reference numbers and comments go;
 - the Python sources lose their comments and docstrings, where examples may quote real answers;
-- `find_leaks` scans every file of the finished bundle for every key value, mistake message and
-  hidden checklist text, and `build_student_bundle` refuses to write a bundle where it finds one.
+- the report templates are left out: `grader check` never renders a report, and a template is
+  where an explanation quoting an answer would hide;
+- `find_leaks` (grader/leaks.py) scans every file of the finished bundle for every form of every
+  key value, mistake message and hidden checklist text, and `build_student_bundle` refuses to
+  write a bundle where it finds one.
 """
 
 from __future__ import annotations
@@ -112,16 +115,21 @@ def write_tree(files: dict[str, bytes], dest: Path) -> None:
 
 
 def write_zip(files: dict[str, bytes], dest: Path, prefix: str = "", executable: frozenset[str] = frozenset()) -> None:
-    """A reproducible zip: sorted entries, fixed timestamps, so the same inputs give the same bytes."""
+    """A reproducible zip: sorted entries, fixed timestamps, so the same inputs give the same bytes;
+    written whole or not at all."""
+    import io
     import zipfile
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    from grader.output import write_atomic
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for rel in sorted(files):
             info = zipfile.ZipInfo(prefix + rel, date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = (0o100755 if rel in executable else 0o100644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, files[rel])
+    write_atomic(dest, buffer.getvalue())
 
 
 # ---------------------------------------------------------------- the public rubric
@@ -206,9 +214,13 @@ course's grader repository (licence: see LICENSE).
 """
 
 
+# Grading's own pages: `grader check` renders none, and students get no template to read answers in.
+GRADING_ONLY = ("grader/report/templates/",)
+
+
 def student_files(rubric) -> dict[str, bytes]:
     assert rubric.path is not None
-    files = source_files(strip=True)
+    files = {rel: data for rel, data in source_files(strip=True).items() if not rel.startswith(GRADING_ONLY)}
     files[f"grader/{BUNDLED}/{rubric.path.name}"] = _yaml(
         public_rubric(rubric), f"# Public rubric of {rubric.id} for `grader check`: no keys, no hidden feedback.\n")
     if rubric.question_text:
@@ -220,9 +232,11 @@ def student_files(rubric) -> dict[str, bytes]:
 
 def build_student_bundle(rubric, key, out: Path) -> tuple[Path, dict[str, bytes]]:
     """Write the bundle (a folder, or a zip when `out` ends in .zip); refuse if anything leaks."""
+    import os
     import shutil
     import tempfile
 
+    from grader.leaks import find_leaks
     from grader.rubric import load_rubric
 
     out = Path(out)
@@ -238,163 +252,15 @@ def build_student_bundle(rubric, key, out: Path) -> tuple[Path, dict[str, bytes]
         load_rubric(Path(tmp) / "grader" / BUNDLED / rubric.path.name)
     if out.suffix == ".zip":
         write_zip(files, out, prefix=name + "/")
-    else:
+    else:  # built beside it, then swapped in: never half a bundle in `out`
+        out.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        write_tree(files, building)
         if out.exists():
-            shutil.rmtree(out)
-        write_tree(files, out)
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(building, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(building, out)
     return out, files
-
-
-# ---------------------------------------------------------------- leak detection
-
-def _norm(text: str) -> str:
-    import re
-
-    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
-
-
-def _cell_runs(text: str) -> list[set[str]]:
-    """Every run of grid cells written close together, in three formats: labels "11, 12", pairs
-    "(1,1) (1,2)", and 0/1 matrices of 25 entries."""
-    import re
-
-    runs: list[set[str]] = []
-    # labels such as 11 or "24", separated by anything without a digit (commas, quotes, & \\ ...)
-    current: list[str] = []
-    last_end = None
-    for m in re.finditer(r"(?<!\d)([1-9][1-9])(?!\d)", text):
-        gap = text[last_end:m.start()] if last_end is not None else ""
-        if last_end is not None and (len(gap) > 40 or re.search(r"\d", gap)):
-            runs.append(set(current))
-            current = []
-        current.append(m.group(1))
-        last_end = m.end()
-    if current:
-        runs.append(set(current))
-    pairs = re.findall(r"\(\s*([1-9])\s*,\s*([1-9])\s*\)", text)
-    if pairs:
-        runs.append({a + b for a, b in pairs})
-    bit = r"(?<![\w.])[01](?![\w.])"
-    for m in re.finditer(rf"(?:{bit}[^\w]{{1,8}}){{24}}{bit}", text):  # 25 entries in a row: a 5x5 matrix
-        bits = re.findall(bit, m.group(0))
-        runs.append({f"{i // 5 + 1}{i % 5 + 1}" for i, b in enumerate(bits) if b == "1"})
-    return runs
-
-
-def _squeeze(text: str) -> str:
-    """Text with spacing and LaTeX sizing left out: `\\left( 1 - D \\right)` and `(1-D)` compare equal."""
-    import re
-
-    return re.sub(r"\s+|\\left|\\right|\\[,;!]|\\[Bb]igg?[lr]?", "", text)
-
-
-def _text_forms(value) -> set[str]:
-    """Every string inside a key value (squeezed), and each expression also as plain text."""
-    if isinstance(value, dict):
-        return set().union(*(_text_forms(v) for v in value.values())) if value else set()
-    if isinstance(value, (list, tuple)):
-        return set().union(*(_text_forms(v) for v in value)) if value else set()
-    if not isinstance(value, str):
-        return set()
-    forms = {_squeeze(value)}
-    try:  # an expression key written out the way a person types it: f_1(x)/(f_0(x) + f_1(x))
-        from grader.mathexpr.parser import parse
-        from grader.mathexpr.printer import to_plain
-
-        forms.add(_squeeze(to_plain(parse(value))))
-    except Exception:
-        pass
-    return {f for f in forms if len(f) >= 8}
-
-
-def find_leaks(files: dict[str, bytes], rubric, key) -> list[str]:
-    """Every place in `files` from which a key value or hidden feedback can be read.
-
-    Recoverable means: a grid key's cell set appears (any order, labels or (row, col) pairs or a
-    0/1 matrix, give or take one cell); a choice key appears next to its part id; a mistake
-    message, checklist item, false-proof message, reference-number caption or value, or a text or
-    expression key appears (whitespace and case aside); or a file is a key file or reference code.
-    """
-    import json
-    import re
-
-    texts = {}
-    problems = []
-    question = None
-    if rubric.question_text and rubric.path is not None and (rubric.path.parent / rubric.question_text).exists():
-        question = (rubric.path.parent / rubric.question_text).read_bytes()
-    for rel, data in files.items():
-        if question is not None and data == question:
-            continue  # the assignment's own text: students have it anyway
-        if rel.endswith(".key.json") or rel.startswith("reference/") or "/reference/" in rel:
-            problems.append(f"{rel}: a key file or reference code")
-        texts[rel] = data.decode("utf-8", errors="replace")
-    normed = {rel: _norm(t) for rel, t in texts.items()}
-    compact = {rel: _squeeze(t) for rel, t in texts.items()}
-    all_cells = {f"{r}{c}" for r in range(1, 6) for c in range(1, 6)}
-    runs = {rel: _cell_runs(t) for rel, t in texts.items()}
-
-    def phrase(label: str, text: str) -> None:
-        wanted = _norm(text)
-        if len(wanted) < 20:
-            return
-        for rel, body in normed.items():
-            if wanted in body or (len(wanted) > 80 and wanted[:80] in body):
-                problems.append(f"{rel}: {label}")
-
-    aliases = {pattern for p in rubric.parts for c in p.components
-               for patterns in (getattr(c.settings, "aliases", None) or {}).values() for pattern in patterns}
-    for part in rubric.parts:
-        for c in part.components:
-            value = key.value(part.id, c.id)
-            where = f"part {part.id}/{c.id}"
-            if isinstance(value, dict) and "cells" in value:
-                cells = set(value["cells"])
-                for rel, found in runs.items():
-                    if any(len(found_set ^ cells) <= 1 and found_set != all_cells and len(found_set) > 1
-                           for found_set in found):
-                        problems.append(f"{rel}: the grid key of {where}")
-            elif isinstance(value, dict) and "choices" in value:
-                wanted = {str(o).lower() for o in value["choices"]}
-                options = sorted({str(o) for o in getattr(c.settings, "options", {})} | wanted, key=len, reverse=True)
-                token = rf"(?<![A-Za-z])(?:{'|'.join(re.escape(o) for o in options)})(?![A-Za-z])"
-                run = re.compile(rf"{token}(?:[^A-Za-z\n]{{1,6}}{token})*", re.I)
-                head = re.compile(rf"(?<![\d.]){re.escape(part.id)}(?!\d)")
-                for rel, body in texts.items():
-                    for m in head.finditer(body):
-                        line = body[m.end():m.end() + 80].split("\n", 1)[0]
-                        for r in run.finditer(line):  # the options named after the part id, in any order
-                            context = line[:r.end()]
-                            if {t.lower() for t in re.findall(token, r.group(0), re.I)} == wanted and re.search(
-                                    r"answer|key|correct|choice|literal|select|true|false|:|=|\)", context, re.I):
-                                problems.append(f"{rel}: the choice key of {where} ({(part.id + line)[:40]!r})")
-                                break
-            elif value is not None:
-                for form in _text_forms(value):
-                    for rel, body in compact.items():
-                        if form in body:
-                            problems.append(f"{rel}: the key of {where}")
-            for mistake in c.mistakes:
-                phrase(f"mistake message {mistake.id} of {where}", mistake.message)
-            settings = c.settings
-            for item in getattr(settings, "items", None) or []:
-                phrase(f"checklist item {item.id} of {where}", item.description)
-                for hint in item.hints:
-                    # a hint that is also an option's alias is a public reading rule (it names an option)
-                    if len(hint) >= 12 and hint not in aliases:
-                        for rel, body in texts.items():
-                            if hint in body:
-                                problems.append(f"{rel}: a checklist hint of {where}")
-            for proof in getattr(settings, "false_proofs", None) or []:
-                phrase(f"false-proof message {proof.id} of {where}", proof.message)
-    for name, block in rubric.numbers.items():
-        phrase(f"the caption of reference numbers {name!r}", block.caption)
-    decimals = {rel: set(re.findall(r"(?<![\d.])-?\d+\.\d+", body)) for rel, body in texts.items()}
-    for name, block in key.numbers.items():
-        flat = json.dumps(block.get("values", {}))
-        # numbers precise enough to be this computation's (three significant digits or more)
-        for number in {n for n in re.findall(r"-?\d+\.\d{3,}", flat) if len(n.replace("-", "").replace(".", "").lstrip("0")) >= 3}:
-            for rel, found in decimals.items():
-                if number in found:
-                    problems.append(f"{rel}: reference number {number} of {name!r}")
-    return sorted(set(problems))

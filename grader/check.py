@@ -73,6 +73,11 @@ def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS)
     return CheckReport(sub.id, sub.names(), [f"{d.source} ({d.kind})" for d in docs], problems, parts)
 
 
+def checked_report(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS) -> str:
+    """The self-check's printed report (what `grader check` runs in its child process)."""
+    return format_report(self_check(sub, rubric, limits))
+
+
 def format_report(report: CheckReport) -> str:
     lines = [f"Self-check of {report.submission}: files {', '.join(report.files) or 'none'}",
              f"Read as: {', '.join(report.documents) or 'nothing readable'}", ""]

@@ -22,12 +22,21 @@ class CliError(Exception):
         self.code = code
 
 
-def _rubric(args):
+def _rubric_path(args) -> Path:
     from grader.bundle import bundled_rubric_path
-    from grader.rubric import RubricError, default_rubric_path, load_rubric
+    from grader.paths import RubricError, default_rubric_path
 
     try:  # an installed bundle (student self-check, Gradescope) carries its rubric inside the package
-        rubric = load_rubric(args.rubric or bundled_rubric_path() or default_rubric_path())
+        return Path(args.rubric or bundled_rubric_path() or default_rubric_path())
+    except RubricError as exc:
+        raise CliError(str(exc), EXIT_RUBRIC) from None
+
+
+def _rubric(args):
+    from grader.rubric import RubricError, load_rubric
+
+    try:
+        rubric = load_rubric(_rubric_path(args))
     except RubricError as exc:
         raise CliError(str(exc), EXIT_RUBRIC) from None
     for note in rubric.notes:  # deprecations: the old form still works, the note names the new one
@@ -51,12 +60,10 @@ def _limits(args):
 
 
 def cmd_grade(args) -> int:
-    from grader.batch import grade_all, write_reports
     from grader.ingest.submission import DiscoveryError, discover
+    from grader.output import OutputBusy, OutputLock
     from grader.score import OverrideError, load_overrides
 
-    rubric = _rubric(args)
-    key = _key(rubric)
     try:
         overrides = load_overrides(args.overrides)
         subs = discover(args.paths)
@@ -65,11 +72,42 @@ def cmd_grade(args) -> int:
     out = Path(args.out)
     overrides = _with_review_decisions(overrides, out)
     cache = None if args.no_cache else Path(args.cache) if args.cache else out / ".cache"
+    try:
+        with OutputLock(out):
+            return _grade_locked(args, subs, overrides, out, cache)
+    except OutputBusy as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
+
+
+def _grade_locked(args, subs, overrides, out: Path, cache: Path | None) -> int:
+    from grader import rerun
+
+    if cache is not None:
+        table = rerun.unchanged(cache, out, _rubric_path(args), _limits(args), subs, overrides)
+        if table is not None:  # nothing changed since the last complete run: nothing to do
+            print("\n".join([*table, _footer(len(subs), len(subs), 0, out)]))
+            return EXIT_OK
+        rerun.forget(cache, out)
+    from grader.batch import grade_all
+    from grader.report.folder import earlier_submissions, write_reports
+    from grader.score import OverrideError, check_overrides
+
+    rubric = _rubric(args)
+    key = _key(rubric)
+    try:
+        check_overrides(overrides, {s.id for s in subs} | earlier_submissions(out), rubric)
+    except OverrideError as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
     outcome = _with_progress(lambda progress: grade_all(subs, rubric, key, overrides, args.jobs, _limits(args), progress,
                                                         cache_dir=cache, out=out, timeout=args.timeout or None),
                              len(subs))
-    write_reports(outcome, rubric, key, out)
-    _print_table(outcome, rubric, out)
+    notes = outcome.notes + write_reports(outcome, rubric, key, out, store=_store(cache))
+    table = _table(outcome)
+    print("\n".join([*table, _footer(len(outcome.results), outcome.cached, len(outcome.failures), out)]))
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if cache is not None and not outcome.failures and not notes:
+        rerun.record(cache, out, rubric, _limits(args), subs, overrides, table)
     return EXIT_OK
 
 
@@ -110,6 +148,12 @@ def cmd_review(args) -> int:
     return EXIT_OK
 
 
+def _store(cache: Path | None):
+    from grader.cache import ResultCache
+
+    return ResultCache(cache) if cache is not None else None
+
+
 def _with_progress(run, total: int):
     if total < 5 or not sys.stderr.isatty():
         return run(None)
@@ -120,34 +164,39 @@ def _with_progress(run, total: int):
         return run(lambda _sid: bar.advance(task))
 
 
-def _print_table(outcome, rubric, out: Path) -> None:
+def _table(outcome) -> list[str]:
+    """The short table `grade` prints: one row per submission (final score, parts awaiting review)."""
     failed = {f["submission"]: f["reason"] for f in outcome.failures}
-    rows = [(r.submission, f"{r.score:g}/{r.max_score:g}" if r.submission not in failed else "—",
-             str(sum(p.status == "needs_review" for p in r.parts)),
+    rows = [(r.submission, f"{r.final_score:g}/{r.max_score:g}" if r.submission not in failed else "—",
+             str(sum(p.provisional for p in r.parts)),
              (failed.get(r.submission) or "; ".join(r.problems))[:70]) for r in outcome.results]
     listed = {r.submission for r in outcome.results}
     rows += [(f["submission"], "—", "—", f["reason"][:70]) for f in outcome.failures if f["submission"] not in listed]
-    header = ("submission", "score", "review", "problems")
+    header = ("submission", "final", "review", "problems")
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-    cached = getattr(outcome, "cached", 0)
-    print(f"\n{len(outcome.results)} submissions: {cached} cached, {len(outcome.results) - cached} graded, "
-          f"{len(outcome.failures)} failed; reports in {out}/ "
-          f"(gradebook.csv, summary.html, similarity.csv, <id>/result.json, <id>/feedback.html)")
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    return lines + ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def _footer(total: int, cached: int, failed: int, out: Path) -> str:
+    return (f"\n{total} submissions: {cached} cached, {total - cached} graded, {failed} failed; reports in {out}/ "
+            "(gradebook.csv, summary.html, similarity.csv, <id>/result.json, <id>/feedback.html)")
 
 
 def cmd_check(args) -> int:
-    from grader.check import format_report, self_check
+    from grader.check import checked_report
     from grader.ingest.submission import DiscoveryError, discover
+    from grader.processes import ChildFailed, call_with_timeout
 
     rubric = _rubric(args)
     try:
         subs = discover([args.path], as_one=True)
     except DiscoveryError as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
-    print(format_report(self_check(subs[0], rubric, _limits(args))))
+    try:  # in a child process stopped at the limit: a hostile file cannot hang the check
+        print(call_with_timeout(checked_report, subs[0], rubric, _limits(args), timeout=args.timeout or None))
+    except ChildFailed as exc:
+        raise CliError(f"{args.path}: the self-check could not read it: {str(exc).splitlines()[0]}", EXIT_INPUT) from None
     return EXIT_OK
 
 
@@ -199,7 +248,7 @@ def cmd_gradescope_build(args) -> int:
 def cmd_gradescope_run(args) -> int:
     from grader.gradescope import run
 
-    run(Path(args.root), Path(args.rubric) if args.rubric else None)
+    run(Path(args.root), Path(args.rubric) if args.rubric else None, timeout=args.timeout or None)
     return EXIT_OK  # results.json says what happened; nothing on stdout
 
 
@@ -279,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = with_limits(with_rubric(sub.add_parser("check", help="self-check: show what is read, never the key")))
     check.add_argument("path", metavar="PATH")
+    check.add_argument("--timeout", type=float, default=120.0,
+                       help="seconds the check may take before it is stopped (default 120; 0: none)")
     check.set_defaults(func=cmd_check)
 
     key = sub.add_parser("key", help="build or show the answer key").add_subparsers(dest="key_command", required=True)
@@ -301,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     gs_build.set_defaults(func=cmd_gradescope_build)
     gs_run = with_rubric(gradescope.add_parser("run", help="inside the container: grade DIR/submission into DIR/results/results.json"))
     gs_run.add_argument("--root", default="/autograder", help="the autograder folder (default: /autograder)")
+    gs_run.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds grading may take before it is stopped and left to a TA (default 120; 0: none)")
     gs_run.set_defaults(func=cmd_gradescope_run)
 
     review = with_rubric(sub.add_parser("review", help="the TA review workspace: a web app over a graded folder"))

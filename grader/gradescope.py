@@ -98,29 +98,73 @@ def _students(metadata: dict[str, Any]) -> list[dict[str, str]]:
              "email": str(u.get("email") or "")} for u in users if isinstance(u, dict)]
 
 
-def _output(part) -> str:
-    lines = []
-    if part.status == "needs_review":
-        lines.append("Awaiting review by a TA: the score shown is a suggestion and may change.")
-    if part.feedback:
-        lines.append(part.feedback)
-    return "\n\n".join(lines)
+def before_due(metadata: dict[str, Any]) -> bool:
+    """Whether the submission came before the last due date (late one included): the rubric's
+    `feedback_before_due` then decides what its visible tests say. Without dates, it did."""
+    from datetime import datetime
+
+    assignment = metadata.get("assignment") if isinstance(metadata.get("assignment"), dict) else {}
+    try:
+        due = assignment.get("late_due_date") or assignment.get("due_date")
+        return datetime.fromisoformat(str(metadata["created_at"])) < datetime.fromisoformat(str(due))
+    except (KeyError, TypeError, ValueError):
+        return True
 
 
-def results_json(result, seconds: float) -> dict[str, Any]:
-    """Gradescope's results.json for one graded submission."""
-    review = [p.id for p in result.parts if p.status == "needs_review"]
-    overall = [f"Score: {result.score:g} / {result.max_score:g}."]
+PENDING = ("Awaiting a TA's review: no score yet (the 0 shown is not a grade). The score will be set "
+           "by a TA.")
+
+
+def _output(part, spec, key, summary_first: bool) -> str:
+    """A test's output: everything, or (before the due date, for a visible test) what the rubric's
+    feedback_before_due allows."""
+    from grader.kinds import get_kind
+
+    lines = [PENDING] if part.provisional else []
+    mode = spec.feedback_before_due if summary_first else "full"
+    if mode == "full":
+        if part.feedback:
+            lines.append(part.feedback)
+    elif mode == "summary":
+        for c in part.components:
+            if c.status == "needs_review" and c.answer is None:
+                said = c.feedback  # what could not be read: about the file, never the key
+            else:
+                component = next(x for x in spec.components if x.id == c.id)
+                said = get_kind(c.kind).summary_feedback(c.answer, key.value(part.id, c.id), c.status, component)
+            lines.append(f"[{c.id.replace('_', ' ')}] {said}" if len(part.components) > 1 else said)
+        if part.override is not None and part.override.get("comment"):
+            lines.append(f"{part.override['comment']} (TA)")
+    elif not part.provisional:
+        lines.append("Feedback on this part is shown after the due date.")
+    return "\n\n".join(dict.fromkeys(line for line in lines if line))
+
+
+def results_json(result, seconds: float, key, early: bool = True) -> dict[str, Any]:
+    """Gradescope's results.json for one graded submission.
+
+    Only confirmed points count where a student can see them: a part awaiting review scores 0 in
+    its test (its output says why), and the submission's score adds the confirmed points of the
+    tests visible now. The suggested and the complete totals go to extra_data, for instructors."""
+    review = [p.id for p in result.parts if p.provisional]
+    tests = []
+    for p in result.parts:
+        spec = result.rubric.part(p.id)
+        summary_first = early and p.visibility == "visible"
+        tests.append({"name": f"{p.id} {p.title}", "number": p.id, "score": 0.0 if p.provisional else p.score,
+                      "max_score": p.max_score, "output": _output(p, spec, key, summary_first),
+                      "visibility": p.visibility, "tags": [p.status]})
+    shown = round(sum(t["score"] for t in tests if t["visibility"] == "visible"), 2) + 0.0
+    overall = [f"Score shown now: {shown:g} (confirmed points of the parts visible now; the other parts "
+               "are shown after the due date or when grades are published)."]
     if review:
-        overall.append(f"{len(review)} part(s) await a TA's review ({', '.join(review)}); their scores are "
-                       "suggestions and may change.")
+        overall.append(f"{len(review)} part(s) await a TA's review ({', '.join(review)}): they have no score yet.")
     if result.problems:
         overall.append("Problems reading your submission:\n" + "\n".join(f"- {p}" for p in result.problems))
-    tests = [{"name": f"{p.id} {p.title}", "number": p.id, "score": p.score, "max_score": p.max_score,
-              "output": _output(p), "visibility": p.visibility, "tags": [p.status]} for p in result.parts]
-    return {"score": result.score, "execution_time": round(seconds, 3), "output": "\n\n".join(overall),
+    return {"score": shown, "execution_time": round(seconds, 3), "output": "\n\n".join(overall),
             "stdout_visibility": "hidden", "tests": tests,
             "extra_data": {"submission": result.submission, "needs_review": review,
+                           "final_score": result.final_score, "provisional_score": result.score,
                            "rubric": f"{result.rubric.id} {result.rubric.version}+{result.rubric.content_hash}"}}
 
 
@@ -145,40 +189,63 @@ def _stdout_to_stderr():
         os.close(saved)
 
 
-def run(root: Path = Path("/autograder"), rubric_path: Path | None = None) -> Path:
-    """Grade `<root>/submission` and write `<root>/results/results.json`; returns its path."""
+def run(root: Path = Path("/autograder"), rubric_path: Path | None = None, timeout: float | None = 120.0) -> Path:
+    """Grade `<root>/submission` and write `<root>/results/results.json`; returns its path.
+    Grading runs in a child process stopped after `timeout` seconds (then a TA grades by hand)."""
+    from grader.output import write_atomic
+    from grader.processes import ChildFailed, ChildRaised
+
     started = time.monotonic()
     root = Path(root)
     results = root / "results" / "results.json"
     with _stdout_to_stderr():
         try:
-            data = _grade(root, rubric_path, started)
+            data = _grade(root, rubric_path, started, timeout)
+        except (ChildFailed, ChildRaised) as exc:
+            reason = str(exc).splitlines()[0]
+            print(f"grader: autograder failure: {exc}", file=sys.stderr)
+            data = failure_json("it took too long" if "longer than" in reason else "an error while reading it",
+                                time.monotonic() - started)
         except Exception as exc:  # still a results.json: the student sees that a person will grade it
             print(f"grader: autograder failure: {type(exc).__name__}: {exc}", file=sys.stderr)
             data = failure_json(f"{type(exc).__name__}", time.monotonic() - started)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    tmp = results.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, results)  # the single write of results.json
+    write_atomic(results, json.dumps(data, indent=2, ensure_ascii=False) + "\n")  # its single write
     return results
 
 
-def _grade(root: Path, rubric_path: Path | None, started: float) -> dict[str, Any]:
+MAX_METADATA_BYTES = 1_000_000  # Gradescope's metadata of one submission is a few KB
+
+
+def _metadata(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    if path.stat().st_size > MAX_METADATA_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_METADATA_BYTES // 1000} KB")
+    data = json.loads(path.read_bytes())
+    return data if isinstance(data, dict) else {}
+
+
+def _graded(sub, rubric, key, early: bool, started: float) -> dict[str, Any]:
+    from grader.pipeline import grade_submission
+
+    return results_json(grade_submission(sub, rubric, key), time.monotonic() - started, key, early)
+
+
+def _grade(root: Path, rubric_path: Path | None, started: float, timeout: float | None) -> dict[str, Any]:
     from grader.bundle import bundled_rubric_path
     from grader.ingest.submission import discover
     from grader.key import load_key
-    from grader.pipeline import grade_submission
-    from grader.rubric import default_rubric_path, load_rubric
+    from grader.paths import default_rubric_path
+    from grader.processes import call_with_timeout
+    from grader.rubric import load_rubric
 
     rubric = load_rubric(rubric_path or bundled_rubric_path() or default_rubric_path())
     key = load_key(rubric)
-    metadata_path = root / "submission_metadata.json"
-    metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.exists() else {}
+    metadata = _metadata(root / "submission_metadata.json")
     folder = root / "submission"
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} does not exist")
     sub = discover([folder], as_one=True)[0]
     sub.id = f"submission_{metadata['id']}" if metadata.get("id") is not None else "submission"
     sub.students = _students(metadata)
-    result = grade_submission(sub, rubric, key)
-    return results_json(result, time.monotonic() - started)
+    return call_with_timeout(_graded, sub, rubric, key, before_due(metadata), started, timeout=timeout)

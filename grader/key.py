@@ -85,8 +85,10 @@ def needed(rubric: Rubric) -> list[str]:
 
 
 def write_key(rubric: Rubric, key: dict[str, Any]) -> Path:
+    from grader.output import write_atomic
+
     path = rubric.key_path
-    path.write_text(json.dumps(key, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(key, indent=2, sort_keys=True) + "\n")
     return path
 
 

@@ -44,6 +44,11 @@ class Result:
         return round_score(sum(p.score for p in self.parts))
 
     @property
+    def final_score(self) -> float:
+        """Confirmed points only: automatic scores nobody needs to check, and TA decisions."""
+        return round_score(sum(p.score for p in self.parts if not p.provisional))
+
+    @property
     def max_score(self) -> float:
         return self.rubric.total
 
@@ -58,22 +63,25 @@ class Result:
             "students": self.students,
             "files": self.files,
             "rubric": {"id": self.rubric.id, "version": f"{self.rubric.version}+{self.rubric.content_hash}"},
-            "score": self.score,
+            "score": self.score,  # provisional: suggested scores of parts awaiting review included
             "max_score": self.max_score,
             "needs_review": self.needs_review,
             "parts": [_part_json(p) for p in self.parts],
+            "final_score": self.final_score,  # confirmed points only (automatic and TA decisions)
+            "provisional_score": self.score,
             "problems": self.problems,
             "ai_use": self.ai_use,
             "ai_use_detail": self.ai_disclosures,
             "hidden_text": self.hidden_text,
             "source": self.source,
+            "error": self.error,
         }
 
 
 def _part_json(part: PartResult) -> dict[str, Any]:
     out: dict[str, Any] = {"id": part.id, "max_score": part.max_score, "score": part.score,
                            "status": part.status, "answer": part.answer, "feedback": part.feedback,
-                           "review": part.review}
+                           "review": part.review, "provisional": part.provisional}
     if part.override is not None:
         out["override"] = part.override
     out["found"] = [{"component": c.id, "how": c.how, "confidence": round(c.confidence, 2)} for c in part.components]

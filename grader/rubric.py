@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from grader import authored
+from grader import authored, safe_yaml
+from grader.paths import RubricError, default_rubric_path, rubric_files  # noqa: F401  (callers import them here)
 from grader.kinds.base import REGISTRY, StrictModel, get_kind
 from grader.kinds.context_ref import resolve_context
 from grader.part_ids import question_of
@@ -27,10 +27,6 @@ from grader.analyses.review_sections import ReviewSettings
 from grader.mathexpr.context import ContextDecl
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
-
-
-class RubricError(Exception):
-    """A broken rubric, with the place to fix it."""
 
 
 class KeySource(StrictModel):
@@ -147,6 +143,11 @@ class Part(StrictModel):
     # (or has no file): where a student copies it is where the answer starts.
     statement: str | None = None
     visibility: Visibility = "after_published"
+    # What students see of this part's feedback before the due date (Gradescope's visible tests):
+    # "summary" says how far the answer is without revealing the key ("2 cells differ from the
+    # expected field"), "score" the score alone, "full" everything TAs see (names the expected
+    # cells or letter: an oracle for resubmissions). After the due date students see it all.
+    feedback_before_due: Literal["full", "summary", "score"] = "summary"
     self_check: SelfCheck = SelfCheck()
     numbers: str | None = None  # name of a reference-numbers block shown in the feedback
     # short form: one component
@@ -399,43 +400,131 @@ def _field_path(data: Any, loc: tuple) -> str:
     return "".join(parts) or "(top level)"
 
 
+# A rubric is tens of KB; anchors and aliases are welcome, an alias bomb is not.
+MAX_RUBRIC_BYTES = 2_000_000
+MAX_RUBRIC_VALUES = 500_000
+
+
+def _with_lines(text: str) -> tuple[Any, dict[int, tuple[int, dict]]]:
+    """The rubric's data and the line of every key and item: slower, used only to place an error."""
+    loader = _LineLoader(text)
+    loader.lines = {}
+    try:
+        return loader.get_single_data(), loader.lines
+    finally:
+        loader.dispose()
+
+
+# ---------------------------------------------------------------- validated rubrics, remembered
+
+# Validating a rubric compiles its patterns, parses its expressions and checks its references:
+# ~0.2 s that `grader check` would pay on every run. The same bytes under the same code validate
+# the same way, so the validated model is kept in this user's cache, signed (grader/trust.py):
+# only a file this user's grader wrote is ever unpickled.
+_REMEMBERED = 20  # validated rubrics kept
+
+
+def _remembered_path(path: Path, raw: bytes) -> Path:
+    from grader.trust import code_fingerprint, user_cache
+
+    digest = hashlib.sha256(b"\0".join([code_fingerprint().encode(), str(path.resolve()).encode(), raw]))
+    return user_cache() / "rubrics" / f"{digest.hexdigest()[:32]}.pickle"
+
+
+def _recall(path: Path, raw: bytes) -> Rubric | None:
+    import pickle
+
+    from grader.trust import signed_by_me
+
+    try:
+        data = _remembered_path(path, raw).read_bytes()
+        signature, body = data[:64].decode("ascii"), data[64:]
+        if not signed_by_me(signature, body):
+            return None
+        rubric = pickle.loads(body)
+        if not isinstance(rubric, Rubric):
+            return None
+        # its contexts and check functions must be the same files, unchanged, as when it was validated
+        if _content_hash(raw, rubric.companion_files, rubric.question_text) != rubric.content_hash:
+            return None
+    except Exception:  # a missing, damaged or foreign file, a companion gone: validate again
+        return None
+    return rubric
+
+
+def _remember(path: Path, raw: bytes, rubric: Rubric) -> None:
+    import pickle
+
+    from grader.output import write_atomic
+    from grader.trust import mac
+
+    target = _remembered_path(path, raw)
+    try:
+        body = pickle.dumps(rubric, protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomic(target, mac(body).encode("ascii") + body)
+        for old in sorted(target.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)[:-_REMEMBERED]:
+            old.unlink(missing_ok=True)
+    except (OSError, pickle.PicklingError):
+        pass  # validated again next time: slower, never wrong
+
+
 def load_rubric(path: str | Path) -> Rubric:
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise RubricError(f"{path}: cannot read rubric: {exc.strerror}") from None
-    loader = _LineLoader(raw.decode("utf-8"))
-    loader.lines = {}
+    remembered = _recall(path, raw)
+    if remembered is not None:
+        return remembered
     try:
-        data = loader.get_single_data()
+        text = raw.decode("utf-8")
+        data = safe_yaml.load(text, "the rubric", MAX_RUBRIC_BYTES, MAX_RUBRIC_VALUES)
+    except UnicodeDecodeError as exc:
+        raise RubricError(f"{path}: the rubric is not UTF-8 text (byte {exc.start})") from None
+    except safe_yaml.YamlRefused as exc:
+        raise RubricError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise RubricError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    finally:
-        loader.dispose()
     if not isinstance(data, dict):
         raise RubricError(f"{path}:1: a rubric is a mapping with 'id', 'title', 'total' and 'parts'")
     folder = path.resolve().parent
-    contexts = data.get("contexts") if isinstance(data.get("contexts"), dict) else {}
-    where_files: dict[str, Any] = {"base": folder, "contexts": contexts, "files": {}, "notes": []}
+
+    def where_files(data: dict) -> dict[str, Any]:
+        contexts = data.get("contexts") if isinstance(data.get("contexts"), dict) else {}
+        return {"base": folder, "contexts": contexts, "files": {}, "notes": []}
+
+    found = where_files(data)
     try:
-        rubric = Rubric.model_validate(data, context=where_files)
+        rubric = Rubric.model_validate(data, context=found)
     except ValidationError as exc:
-        raise RubricError(_report(path, data, loader.lines, exc)) from None
-    files = dict(where_files["files"])
+        data, lines = _with_lines(text)  # the same document again, this time with its line numbers
+        try:
+            Rubric.model_validate(data, context=where_files(data))
+        except ValidationError as again:
+            exc = again
+        raise RubricError(_report(path, data, lines, exc)) from None
+    files = dict(found["files"])
     if rubric.question_text and (folder / rubric.question_text).is_file():
         files[rubric.question_text] = folder / rubric.question_text
-    digest = hashlib.sha256(raw)
-    for name in sorted(files):  # a changed context or check function changes the rubric's version
-        if name != rubric.question_text:
-            digest.update(name.encode() + b"\0" + files[name].read_bytes())
     object.__setattr__(rubric, "path", path.resolve())
-    object.__setattr__(rubric, "content_hash", digest.hexdigest()[:12])
+    object.__setattr__(rubric, "content_hash", _content_hash(raw, files, rubric.question_text))
     object.__setattr__(rubric, "companion_files", files)
-    object.__setattr__(rubric, "notes", list(where_files["notes"]))
+    object.__setattr__(rubric, "notes", list(found["notes"]))
+    _remember(path, raw, rubric)
     return rubric
+
+
+def _content_hash(raw: bytes, files: dict[str, Path], question_text: str | None) -> str:
+    """The rubric's version: its bytes and its companion files' (a changed context or check
+    function changes it; the question text does not change what is graded)."""
+    digest = hashlib.sha256(raw)
+    for name in sorted(files):
+        if name != question_text:
+            digest.update(name.encode() + b"\0" + files[name].read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _report(path: Path, data: dict, lines: dict, exc: ValidationError) -> str:
@@ -456,42 +545,6 @@ def _report(path: Path, data: dict, lines: dict, exc: ValidationError) -> str:
     if len(out) == 1:
         return out[0]
     return f"{len(out)} problems in {path}:\n" + "\n".join("  " + line for line in out)
-
-
-# ---------------------------------------------------------------- which rubric, when none is given
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def rubric_files(folder: Path) -> list[Path]:
-    """The rubrics of a rubrics folder: its YAML files (contexts live in subfolders)."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
-def default_rubric_path(start: Path | None = None) -> Path:
-    """The rubric to use without --rubric: the one `[tool.grader] rubric` names in pyproject.toml,
-    else the only rubric in `rubrics/`; looked for in the current folder, then in the grader's own
-    project. Several rubrics and no name is an error that lists them."""
-    roots = [Path.cwd() if start is None else start, PROJECT_ROOT]
-    for root in dict.fromkeys(r.resolve() for r in roots):
-        project = root / "pyproject.toml"
-        if project.is_file():
-            try:
-                named = tomllib.loads(project.read_text(encoding="utf-8")).get("tool", {}).get("grader", {}).get("rubric")
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-                named = None
-            if named:
-                return root / named
-        found = rubric_files(root / "rubrics")
-        if len(found) == 1:
-            return found[0]
-        if found:
-            names = ", ".join(str(p.relative_to(root)) for p in found)
-            raise RubricError(f"{len(found)} rubrics in {root / 'rubrics'} ({names}): choose one with --rubric, "
-                              "or name the default in pyproject.toml ([tool.grader] rubric = \"rubrics/...\")")
-    raise RubricError("no rubric found: pass --rubric FILE, or put the rubric in rubrics/ (see README)")
 
 
 def json_schema() -> dict:

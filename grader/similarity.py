@@ -34,6 +34,8 @@ from hashlib import blake2b
 from pathlib import Path
 import numpy as np
 
+from grader.report.csvsafe import cell
+
 K = 3  # tokens per shingle
 NUM_PERM = 96
 ROWS = 2  # rows per LSH band: 48 bands of 2 propose pairs from a Jaccard of about 0.15 upwards
@@ -316,11 +318,7 @@ def similarity_csv(pairs: list[SimilarPair]) -> str:
                      "passage_a", "passage_b"])
     for p in pairs:
         first = p.passages[0] if p.passages else {"a": "", "b": ""}
-        writer.writerow([p.part, p.a, p.b, f"{p.jaccard:.3f}", f"{p.containment:.3f}", p.shared,
-                         _cell(first["a"]), _cell(first["b"])])
+        writer.writerow([cell(p.part), cell(p.a), cell(p.b), f"{p.jaccard:.3f}", f"{p.containment:.3f}", p.shared,
+                         cell(first["a"]), cell(first["b"])])
     return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 

@@ -153,7 +153,7 @@ def test_bad_submissions_each_get_a_row_saying_why(tmp_path, capsys):
         assert len(result["parts"]) == 23  # a row and a result.json for every one
         if sid != "latin1":  # nothing readable: every part awaits a TA, never a silent 0
             assert all(p["status"] == "needs_review" for p in result["parts"]), sid
-    assert rows["good"]["Status"] in {"graded", "needs review"} and float(rows["good"]["Total"]) > 50
+    assert rows["good"]["Status"] in {"graded", "needs review"} and float(rows["good"]["Provisional total"]) > 50
     latin = json.loads((out / "latin1" / "result.json").read_text())
     assert next(p for p in latin["parts"] if p["id"] == "3.1")["answer"] == {"choices": ["b"]}
 
@@ -222,7 +222,7 @@ def test_gradescope_export_folder_names_students_in_the_gradebook(tmp_path, caps
         ("Alan Turing", "222", "alan@example.org", "submission_1001"),
         ("'=HYPERLINK(\"http://x\")", "333", "mallory@example.org", "submission_1001"),  # one row per student, defused
     ]
-    assert rows[1]["Total"] == rows[2]["Total"] and rows[1]["Max Points"] == "100"
+    assert rows[1]["Final total"] == rows[2]["Final total"] and rows[1]["Max Points"] == "100"
     assert rows[1]["AI use disclosed"].startswith("Q5:")
     result = json.loads((out / "submission_1000" / "result.json").read_text())
     assert result["students"] == [{"name": "Ada Lovelace", "sid": "111", "email": "ada@example.org"}]

@@ -14,7 +14,8 @@ import zipfile
 import pytest
 import yaml
 
-from grader.bundle import WITHHELD, find_leaks, public_rubric
+from grader.bundle import WITHHELD, public_rubric
+from grader.leaks import find_leaks
 from grader.cli import main
 
 from .conftest import EXAMPLES

@@ -32,7 +32,7 @@ def test_grade_the_examples(tmp_path, capsys):
         html = (out / sid / "feedback.html").read_text()
         assert "<table class=\"grid\">" in html or sid == "000_af16c1991d1beaae"
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
-    assert {"Name", "SID", "Email", "1.1", "5.4", "Total", "Needs review"} <= set(rows[0])
+    assert {"Name", "SID", "Email", "1.1", "5.4", "Final total", "Provisional total", "Needs review"} <= set(rows[0])
     assert (out / "summary.html").read_text().count("feedback.html") >= 4
 
 

@@ -80,7 +80,8 @@ def test_run_writes_results_json_per_gradescope_spec(autograder, tmp_path, rubri
     assert isinstance(data["score"], float) and isinstance(data["execution_time"], float)
     tests = data["tests"]
     assert [t["number"] for t in tests] == [p.id for p in rubric.parts]
-    assert data["score"] == pytest.approx(sum(t["score"] for t in tests))
+    # the score students see: confirmed points of the tests visible now, no suggestion in it
+    assert data["score"] == pytest.approx(sum(t["score"] for t in tests if t["visibility"] == "visible"))
     for test, part in zip(tests, rubric.parts):
         assert test["name"].startswith(part.id) and part.title in test["name"]
         assert test["max_score"] == part.points and 0 <= test["score"] <= test["max_score"]
@@ -88,7 +89,7 @@ def test_run_writes_results_json_per_gradescope_spec(autograder, tmp_path, rubri
     visibility = {t["number"]: t["visibility"] for t in tests}
     assert visibility["1.1"] == visibility["3.1"] == "visible" and visibility["2.1"] == "after_published"
     review = [t for t in tests if t["tags"] == ["needs_review"]]
-    assert review and all(t["output"].startswith("Awaiting review by a TA") for t in review)
+    assert review and all(t["output"].startswith("Awaiting a TA's review") and t["score"] == 0 for t in review)
     assert "await a TA's review" in data["output"]
     assert data["extra_data"]["submission"] == "submission_123456"
 

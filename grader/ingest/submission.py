@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from grader import safe_yaml
 from grader.ingest.document import Document, tidied
 from grader.ingest.limits import DEFAULT_LIMITS, Limits, RejectedFile
 
@@ -32,6 +33,7 @@ class Submission:
     files: list[Path]
     root: Path  # the folder the files' names are relative to
     students: list[dict[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # found while gathering its files (links refused)
 
     def names(self) -> list[str]:
         return sorted(str(f.relative_to(self.root)) if f.is_relative_to(self.root) else f.name for f in self.files)
@@ -41,9 +43,31 @@ class DiscoveryError(Exception):
     pass
 
 
-def _documents(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in IGNORED
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+def _documents(folder: Path) -> tuple[list[Path], list[str]]:
+    """The submission's files, and problems: a symbolic link to anything outside the submission's
+    folder is never followed (it could make the grader read, and quote, any file on the machine)."""
+    root = folder.resolve()
+    files, problems = [], []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if p.name in IGNORED or any(part.startswith(".") for part in rel.parts):
+            continue
+        if p.is_symlink():
+            try:
+                inside = p.resolve(strict=True).is_relative_to(root)
+            except (OSError, RuntimeError):  # dangling, or a loop
+                inside = False
+            if not inside:
+                problems.append(f"{rel} is a link to something outside the submission; it was not read")
+                continue
+        if p.is_file():
+            files.append(p)
+    return files, problems
+
+
+def _submission(sid: str, folder: Path, students: list[dict[str, str]] | None = None) -> Submission:
+    files, problems = _documents(folder)
+    return Submission(sid, files, folder, students or [], problems)
 
 
 def _loose_groups(folder: Path, files: list[Path]) -> list[Submission]:
@@ -63,14 +87,29 @@ def _by_stem(folder: Path, files: list[Path]) -> list[Submission]:
     return [Submission(stem, [f for f in files if f.stem == stem], folder) for stem in stems]
 
 
+# An export's metadata holds a few hundred bytes per submission: 50 MB is a class of 100,000.
+MAX_METADATA_BYTES = 50_000_000
+MAX_METADATA_VALUES = 5_000_000
+
+
 def _gradescope_students(folder: Path) -> dict[str, list[dict[str, str]]]:
-    data = yaml.safe_load((folder / "submission_metadata.yml").read_text(encoding="utf-8")) or {}
+    path = folder / "submission_metadata.yml"
+    try:
+        if path.stat().st_size > MAX_METADATA_BYTES:
+            raise safe_yaml.YamlRefused(f"it is larger than {MAX_METADATA_BYTES / 1e6:g} MB")
+        data = safe_yaml.load(path.read_bytes(), "it", MAX_METADATA_BYTES, MAX_METADATA_VALUES) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, safe_yaml.YamlRefused) as exc:
+        raise DiscoveryError(f"{path}: the export's metadata cannot be read: {' '.join(str(exc).split())}") from None
+    if not isinstance(data, dict):
+        raise DiscoveryError(f"{path}: the export's metadata is not a mapping of submissions")
     out: dict[str, list[dict[str, str]]] = {}
     for name, meta in data.items():
-        submitters = (meta or {}).get(":submitters") or (meta or {}).get("submitters") or []
+        meta = meta if isinstance(meta, dict) else {}
+        submitters = meta.get(":submitters") or meta.get("submitters") or []
         out[str(name)] = [{"name": str(s.get(":name") or s.get("name") or ""),
                            "sid": str(s.get(":sid") or s.get("sid") or ""),
-                           "email": str(s.get(":email") or s.get("email") or "")} for s in submitters]
+                           "email": str(s.get(":email") or s.get("email") or "")}
+                          for s in (submitters if isinstance(submitters, list) else []) if isinstance(s, dict)]
     return out
 
 
@@ -84,17 +123,17 @@ def discover(paths: list[str | Path], as_one: bool = False) -> list[Submission]:
         if path.is_file():
             found.append(Submission(path.stem, [path], path.parent))
         elif as_one:
-            found.append(Submission(path.name, _documents(path), path))
+            found.append(_submission(path.name, path))
         elif (path / "submission_metadata.yml").exists():
             students = _gradescope_students(path)
             for sub in sorted(p for p in path.iterdir() if p.is_dir()):
-                found.append(Submission(sub.name, _documents(sub), sub, students.get(sub.name, [])))
+                found.append(_submission(sub.name, sub, students.get(sub.name, [])))
         else:
             subfolders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
             loose = sorted(p for p in path.iterdir() if p.is_file() and p.name not in IGNORED
                            and not p.name.startswith("."))
             if subfolders:
-                found += [Submission(s.name, _documents(s), s) for s in subfolders]
+                found += [_submission(s.name, s) for s in subfolders]
                 found += _by_stem(path, loose)
             else:
                 found += _loose_groups(path, loose)
@@ -134,7 +173,7 @@ def read_file(path: Path, limits: Limits, root: Path) -> list[Document]:
 
 def read_submission(sub: Submission, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Document], list[str]]:
     """Every readable document of a submission, best first, and the problems met on the way."""
-    problems: list[str] = []
+    problems: list[str] = list(sub.problems)
     docs: list[Document] = []
     total = 0
     gradable = [f for f in sub.files if f.suffix.lower() in DOCUMENT_SUFFIXES]

@@ -4,6 +4,7 @@
     extract(fragment, component)    student text or sheet value -> Extracted   (parse)
     grade(answer, key, component)   Extracted + key -> Outcome in [0, 1]       (grade)
     describe(answer)                plain text of what was read, no verdict    (self-check)
+    summary_feedback(...)           how the answer fares, without the key      (before the due date)
     TEMPLATE / render_context(...)  HTML of the answer beside the key          (render)
     self_test(component, key)       answers with the status they must get      (test)
     affinity(fragment, component)   how much a region looks like this answer   (segmentation)
@@ -97,6 +98,10 @@ class NoWhen(StrictModel):
 
 LOW_CONFIDENCE = 0.75  # below this an automatic grade is only a suggestion for review
 
+SUMMARY: dict[str, str] = {"correct": "Correct.", "partial": "Partly correct.", "incorrect": "Not correct.",
+                           "missing": "No answer was found for this part.",
+                           "needs_review": "Awaiting a TA's review."}
+
 
 class Kind(ABC):
     name: ClassVar[str]
@@ -145,6 +150,13 @@ class Kind(ABC):
 
     def check_mistake(self, when: BaseModel, settings: BaseModel) -> None:
         """Check a declared mistake's condition against the settings (rubric load); raise ValueError."""
+
+    def summary_feedback(self, answer: Any, key: Any, status: Status, component: Component) -> str:
+        """What a student sees before the due date when the rubric says `feedback_before_due:
+        summary`: how far the answer is from the key, never what the key is (no cell, letter or
+        expression of it), so that resubmitting is not an oracle. `answer` is the value as read
+        (None when nothing was read). A kind may say more, as long as the key stays hidden."""
+        return SUMMARY[status]
 
 
 REGISTRY: dict[str, Kind] = {}

@@ -418,6 +418,17 @@ class ChoiceKind(Kind):
             return f"not read: {answer.problem}"
         return "selected: " + ", ".join(f"({c})" for c in answer.value["choices"])
 
+    def summary_feedback(self, answer, key, status, component) -> str:
+        if not isinstance(answer, dict) or status in ("missing", "needs_review") or not key:
+            return super().summary_feedback(answer, key, status, component)
+        chosen, wanted = set(answer["choices"]), set(key["choices"])
+        if chosen == wanted:
+            return "Correct."
+        if not component.settings.multiple:
+            return "This is not the expected option."
+        differ = len(chosen ^ wanted)
+        return f"{differ} option{'s are' if differ > 1 else ' is'} not marked as expected."
+
     def render_context(self, answer, key, outcome, component) -> dict:
         chosen = set(answer.value["choices"]) if answer and answer.readable else set()
         wanted = set(key["choices"]) if key else set()

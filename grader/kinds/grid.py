@@ -249,6 +249,14 @@ class GridKind(Kind):
     def public_key(self, key: Any) -> Any:
         return {"cells": list(key["cells"])}
 
+    def summary_feedback(self, answer, key, status, component) -> str:
+        if not isinstance(answer, dict) or status in ("missing", "needs_review") or not key:
+            return super().summary_feedback(answer, key, status, component)
+        differ = len(set(answer["cells"]) ^ set(key["cells"]))
+        if not differ:
+            return "Correct."
+        return f"{differ} cell{'s differ' if differ > 1 else ' differs'} from the expected field."
+
 
 def _rows(size: int, shown: set[str], compare: set[str] | None, is_key: bool = False,
           origin: str = "top-left") -> list[list[dict]]:

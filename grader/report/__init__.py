@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grader.pipeline import Result
+from grader.output import write_atomic
+
+if TYPE_CHECKING:
+    from grader.pipeline import Result
 
 
 def result_json(result: Result) -> str:
@@ -18,6 +22,6 @@ def write_result(result: Result, out: Path, key=None) -> Path:
 
     folder = out / result.submission
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "result.json").write_text(result_json(result), encoding="utf-8")
-    (folder / "feedback.html").write_text(feedback_page(result, key), encoding="utf-8")
+    write_atomic(folder / "result.json", result_json(result))
+    write_atomic(folder / "feedback.html", feedback_page(result, key))
     return folder

@@ -2,8 +2,15 @@
 
 The gradebook's first columns are Name, SID and Email: Gradescope matches uploaded scores to its
 roster by email (or SID), and LMS imports (Moodle, Canvas via SIS id, Brightspace) match on one of
-the same keys. `Total` is the score column to pick on upload; the part columns carry the same
-points per part. Text cells that a spreadsheet would run as a formula (=, +, -, @) are quoted.
+the same keys. Scores are final or provisional, never mixed without saying so:
+
+- a part column holds the part's points when they are final (automatic and confirmed, or a TA's
+  decision); a part awaiting review holds `review (suggested 3)`, or `review (not read)` when
+  nothing could be read: never a plain number that looks final, never a 0 nobody decided;
+- `Final total` adds final points only: it is the grade to upload once `Needs review` is 0;
+- `Provisional total` adds the suggested scores too, for a first look at the distribution.
+
+Every text cell goes through `csvsafe.cell`, so a spreadsheet never runs one as a formula.
 """
 
 from __future__ import annotations
@@ -17,15 +24,22 @@ from typing import Any
 
 from grader.kinds import get_kind
 from grader.pipeline import Result
+from grader.report.csvsafe import cell
 
 FIRST_COLUMNS = ["Name", "SID", "Email", "Submission"]
-LAST_COLUMNS = ["Total", "Max Points", "Needs review", "AI use disclosed", "Status", "Problems"]
+LAST_COLUMNS = ["Final total", "Provisional total", "Max Points", "Needs review", "AI use disclosed", "Status",
+                "Problems"]
 
 
 def _text(value: str) -> str:
-    """A cell a spreadsheet shows as text, never runs (CSV/formula injection)."""
-    value = " ".join(str(value).split())
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    """One line of text a spreadsheet shows as text, never runs."""
+    return cell(" ".join(str(value).split()))
+
+
+def part_cell(part) -> str:
+    if not part.provisional:
+        return f"{part.score:g}"
+    return f"review (suggested {part.score:g})" if part.read else "review (not read)"
 
 
 def _status(result: Result, failed: dict[str, str]) -> str:
@@ -33,7 +47,7 @@ def _status(result: Result, failed: dict[str, str]) -> str:
         return f"not graded: {failed[result.submission]}"[:300]
     if result.error:
         return f"unreadable: {result.error}"[:300]
-    review = sum(p.status == "needs_review" for p in result.parts)
+    review = sum(p.provisional for p in result.parts)
     return "needs review" if review else "graded"
 
 
@@ -46,13 +60,12 @@ def gradebook_csv(results: list[Result], failures: list[dict[str, Any]], part_id
     for r in results:
         listed.add(r.submission)
         students = r.students or [{"name": "", "sid": "", "email": ""}]
-        scores = {p.id: p.score for p in r.parts}
+        cells = {p.id: part_cell(p) for p in r.parts}
         for s in students:
             writer.writerow([_text(s.get("name", "")), _text(s.get("sid", "")), _text(s.get("email", "")),
-                             _text(r.submission),
-                             *[f"{scores[pid]:g}" if pid in scores else "" for pid in part_ids],
-                             f"{r.score:g}", f"{r.max_score:g}",
-                             sum(p.status == "needs_review" for p in r.parts),
+                             _text(r.submission), *[cells.get(pid, "") for pid in part_ids],
+                             f"{r.final_score:g}", f"{r.score:g}", f"{r.max_score:g}",
+                             sum(p.provisional for p in r.parts),
                              _text("; ".join(f"Q{q}: {note}" for q, note in r.ai_use.items())),
                              _text(_status(r, failed)), _text(" | ".join(r.problems))])
     for f in failures:  # callers that pass failures without a placeholder result
@@ -60,7 +73,7 @@ def gradebook_csv(results: list[Result], failures: list[dict[str, Any]], part_id
             continue
         for s in f.get("students") or [{"name": "", "sid": "", "email": ""}]:
             writer.writerow([_text(s.get("name", "")), _text(s.get("sid", "")), _text(s.get("email", "")),
-                             _text(f["submission"]), *["" for _ in part_ids], "", "", "", "",
+                             _text(f["submission"]), *["review (not read)" for _ in part_ids], "", "", "", "", "",
                              _text(f"not graded: {failed[f['submission']]}"), _text(f["reason"])])
     return out.getvalue()
 
@@ -97,7 +110,7 @@ def histogram(values: list[float], maximum: float, width: int = 240, height: int
 def summary_stats(results: list[Result], part_ids: list[str], rubric=None, similar=()) -> dict[str, Any]:
     n = len(results)
     order = {pid: i for i, pid in enumerate(part_ids)}
-    parts, queue = [], []
+    parts, queue, decisions = [], [], []
     for pid in part_ids:
         rows = [(r, p) for r in results for p in r.parts if p.id == pid]
         if not rows:
@@ -127,7 +140,15 @@ def summary_stats(results: list[Result], part_ids: list[str], rubric=None, simil
                 g["multi"] = len(rows[0][1].components) > 1
             groups += sorted(buckets.values(), key=lambda g: (-g["count"], g["answer"]))[:6]
         title = rubric.part(pid).title if rubric is not None else ""
+        decided = [(r, p) for r, p in rows if p.override is not None]
+        decisions += [{"part": pid, "submission": r.submission, "score": p.score, "max": maximum,
+                       "automatic": p.override.get("automatic_score"),
+                       "was_review": p.override.get("automatic_status") == "needs_review",
+                       "comment": p.override.get("comment", ""), "ta": p.override.get("ta", ""),
+                       "source": p.override.get("source", "")} for r, p in decided]
         parts.append({"id": pid, "title": title, "max": maximum, "mean": sum(scores) / len(scores),
+                      "decided": len(decided), "remaining": statuses["needs_review"],
+                      "reviewed": sum(1 for _, p in decided if p.override.get("automatic_status") == "needs_review"),
                       "statuses": [{"status": s, "count": statuses[s]} for s in
                                    ("correct", "partial", "incorrect", "missing", "needs_review") if statuses[s]],
                       "plot": histogram(scores, maximum), "groups": groups})
@@ -137,9 +158,13 @@ def summary_stats(results: list[Result], part_ids: list[str], rubric=None, simil
                               "why": (p.review or p.feedback or "")[:300]})
     queue.sort(key=lambda q: (order.get(q["part"], 0), q["submission"]))
     totals = [r.score for r in results]
+    finals = [r.final_score for r in results]
     maximum = results[0].max_score if results else (rubric.total if rubric is not None else 100)
     problems = [{"submission": r.submission, "problems": r.problems, "error": r.error}
                 for r in results if r.problems or r.error]
+    decisions.sort(key=lambda d: (order.get(d["part"], 0), d["submission"]))
     return {"n": n, "mean": sum(totals) / n if n else 0.0, "median": statistics.median(totals) if n else 0.0,
+            "final_mean": sum(finals) / n if n else 0.0, "complete": sum(not r.needs_review for r in results),
+            "decisions": decisions,
             "total_plot": histogram(totals, maximum, width=480, height=90), "parts": parts, "queue": queue,
             "review_count": len(queue), "problems": problems, "similar": list(similar)}
