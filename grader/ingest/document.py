@@ -45,6 +45,23 @@ class HiddenText:
     offset: int | None = None  # where in Document.text it was left out, to attach it to a part
 
 
+@dataclass(frozen=True)
+class MathSpan:
+    """A formula a reader rebuilt (PDF glyphs -> LaTeX), where it sits in Document.text.
+
+    `offset`..`end` covers the formula with its delimiters (`$...$` inline, `\\[ ... \\]` displayed,
+    possibly over several lines: the rows of one display); `latex` is what lies between them."""
+
+    offset: int
+    end: int
+    latex: str
+    plain: str  # a linear rendering: (a)/(b), x_0, Σ_(j=1)^k ...
+    confidence: float  # 0..1: low when glyphs were unknown or the layout ambiguous
+    display: bool
+    page: int | None = None
+    notes: tuple[str, ...] = ()  # why the confidence is not 1 (unknown glyphs, ambiguous layout)
+
+
 @dataclass
 class Document:
     source: str  # file name inside the submission
@@ -61,6 +78,7 @@ class Document:
     pages: int | None = None
     # True when the reader could not get any text (a scan): parts become needs_review, never 0.
     unreadable: str | None = None
+    math: list[MathSpan] = field(default_factory=list)  # formulas rebuilt by the reader, in text order
 
 
 # Runs of blanks carry no meaning, and a hostile run (a million newlines) makes every line-based
@@ -80,7 +98,8 @@ def tidy_whitespace(text: str) -> str:
 
 
 def tidied(doc: Document) -> Document:
-    """The document with blank runs shortened, its grids' and hidden texts' offsets moved along."""
+    """The document with blank runs shortened, its grids', hidden texts' and formulas' offsets
+    moved along."""
     pieces, old_starts, new_starts = [], [0], [0]
     last = 0
     for m in _BLANK_RUN.finditer(doc.text):
@@ -102,4 +121,5 @@ def tidied(doc: Document) -> Document:
 
     return replace(doc, text="".join(pieces),
                    grids=[replace(g, offset=moved(g.offset)) for g in doc.grids],
-                   hidden=[replace(h, offset=moved(h.offset)) for h in doc.hidden])
+                   hidden=[replace(h, offset=moved(h.offset)) for h in doc.hidden],
+                   math=[replace(m, offset=moved(m.offset), end=moved(m.end)) for m in doc.math])

@@ -15,11 +15,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from grader.ingest.document import Document, GridFinding, HiddenText
+from grader.ingest.document import Document, GridFinding, HiddenText, MathSpan
 from grader.ingest.grids import HEADING, Label, find_grids
 from grader.ingest.limits import Limits, RejectedFile
 from grader.ingest.pdf.layout import (_OPTION_LINE, _Heading, _join_split_headings, _may_be_heading,
                                       _page_lines, _relabel_checked_item)
+from grader.ingest.pdf.math import page_has_math, rewrite_lines
 from grader.ingest.pdf.page_grids import _read_page_grids
 from grader.ingest.text import students_from_text
 
@@ -68,6 +69,9 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
                         f"correctly and that nothing is missing")
     # no TEXT_MEDIABOX_CLIP: text outside the page must be seen to be reported as hidden
     flags = pymupdf.TEXT_PRESERVE_WHITESPACE
+    # on pages with math, glyphs without Unicode keep their code in the font (cmex's sums and
+    # big delimiters), which the formula reader maps by font
+    math_flags = flags | pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE
     everywhere = pymupdf.INFINITE_RECT()  # and no clip either
     page_count = doc.page_count
     pieces: list[str] = []
@@ -75,13 +79,20 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
     hidden: list[HiddenText] = []
     headings: list[_Heading] = []
     grids: list[GridFinding] = []
+    maths: list[MathSpan] = []
     scanned: list[int] = []
     try:
         for pno in range(doc.page_count):
             if time.monotonic() - started > limits.parse_seconds:
                 raise RejectedFile(f"{name} took longer than {limits.parse_seconds:g} s to read")
             page = doc[pno]
-            lines, trailing_hidden = _page_lines(page, pno + 1, flags, everywhere)
+            if page_has_math(page):
+                blocks = page.get_text("rawdict", flags=math_flags, clip=everywhere)["blocks"]
+                lines, trailing_hidden = _page_lines(blocks, page.rect, pno + 1, raw=True)
+                lines = rewrite_lines(lines, page)
+            else:
+                blocks = page.get_text("dict", flags=flags, clip=everywhere)["blocks"]
+                lines, trailing_hidden = _page_lines(blocks, page.rect, pno + 1)
             lines = _join_split_headings(lines)
             page_labels: list[Label] = []
             visible = 0  # characters of visible text on the page
@@ -93,6 +104,8 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
                 text = line.text.rstrip()
                 if not line.labels:
                     text, prev_option = _relabel_checked_item(text, prev_option)
+                if line.math:
+                    maths += _math_spans(line, text, start, pno + 1)
                 pieces.append(text + "\n")
                 length += len(text) + 1
                 visible += len(text)
@@ -129,5 +142,21 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
         problems.append(f"{name} holds text a reader cannot see (white, tiny or off the page); "
                         f"it was not graded")
     return Document(source=name, kind="pdf", text=text, grids=grids, pages=page_count, hidden=hidden,
-                    unreadable=unreadable, problems=problems, students=students_from_text(text))
+                    unreadable=unreadable, problems=problems, students=students_from_text(text), math=maths)
+
+
+def _math_spans(line, text: str, start: int, page: int) -> list[MathSpan]:
+    """The line's formulas at their offsets in the document (the line's text may have been
+    relabelled since they were placed: each is found again from where it was)."""
+    out, searched = [], 0
+    for s, e, reading, display in line.math:
+        opener = "\\[" if display else "$" + reading.latex
+        found = text.find(opener, searched) if text[s:s + len(opener)] != opener else s
+        if found < 0:
+            continue
+        shift = found - s
+        searched = e + shift if e + shift <= len(text) else found + 1
+        out.append(MathSpan(start + found, start + e + shift, reading.latex, reading.plain,
+                            reading.confidence, display, page, tuple(reading.notes)))
+    return out
 

@@ -29,6 +29,10 @@ class _Line:
     size: float
     labels: list[tuple[str, float, float, float, float, tuple, int]] = field(default_factory=list)
     hidden: list[tuple[str, str]] = field(default_factory=list)  # (text, reason) left out before it
+    spans: list[dict] | None = None  # the visible rawdict spans, kept on pages the formula reader reads
+    # formulas in the text: (start, end, reading, display) from the line's start; a display's end
+    # may lie in a later line (an equation of several rows)
+    math: list[tuple[int, int, object, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -41,18 +45,22 @@ class _Heading:
 
 
 
-def _page_lines(page, pno: int, flags: int, clip) -> tuple[list[_Line], list[tuple[str, str]]]:
-    """The page's visible lines, each with the hidden text met since the previous one, and the
-    hidden text after the last line."""
-    r = page.rect
-    bounds = bx0, by0, bx1, by1 = (r.x0, r.y0, r.x1, r.y1)
+def _page_lines(blocks: list[dict], rect, pno: int, raw: bool = False
+                ) -> tuple[list[_Line], list[tuple[str, str]]]:
+    """The page's visible lines (from get_text "dict" blocks, or "rawdict" ones when `raw`, whose
+    horizontal lines then keep their spans for the formula reader), each with the hidden text met
+    since the previous one, and the hidden text after the last line."""
+    bounds = bx0, by0, bx1, by1 = (rect.x0, rect.y0, rect.x1, rect.y1)
     lines: list[_Line] = []
     hidden: list[tuple[str, str]] = []
-    for block in page.get_text("dict", flags=flags, clip=clip)["blocks"]:
+    for block in blocks:
         if block.get("type") != 0:
             continue
         for line in block["lines"]:
             spans = line["spans"]
+            if raw:
+                for sp in spans:
+                    sp["text"] = "".join([c["c"] for c in sp["chars"]])
             lx0, ly0, lx1, ly1 = line["bbox"]
             # fast path: black text of normal size, inside the page (nearly every line)
             plain = bx0 < lx0 and by0 < ly0 and lx1 < bx1 and ly1 < by1
@@ -105,7 +113,9 @@ def _page_lines(page, pno: int, flags: int, clip) -> tuple[list[_Line], list[tup
                                 w = (x1 - x0) * (end - start) / n
                             labels.append((s[start:end], cx, (y0 + y1) / 2, w, y1 - y0, style, pos + start))
                     pos += n
-            lines.append(_Line(text, pno, (lx0, ly0, lx1, ly1), ly1 - ly0, labels, hidden))
+            horizontal = raw and abs(line["dir"][1]) < 1e-3 and line["dir"][0] > 0
+            lines.append(_Line(text, pno, (lx0, ly0, lx1, ly1), ly1 - ly0, labels, hidden,
+                               spans if horizontal else None))
             hidden = []
     return lines, hidden
 
@@ -207,7 +217,8 @@ def _join_split_headings(lines: list[_Line]) -> list[_Line]:
                                 max(prev.bbox[2], line.bbox[2]), max(prev.bbox[3], line.bbox[3])),
                                max(prev.size, line.size),
                                prev.labels + [(*lab[:6], lab[6] + shift) for lab in line.labels],
-                               prev.hidden + line.hidden)
+                               prev.hidden + line.hidden, None,
+                               prev.math + [(s + shift, e + shift, r, d) for s, e, r, d in line.math])
                 out[-1] = merged
                 continue
         out.append(line)

@@ -1,0 +1,518 @@
+r"""Formulas on a page: the lines that hold math are rebuilt from their glyphs, with each formula
+read as LaTeX (formula.py) in place of the pieces the text layer cut it into.
+
+A text layer puts a fraction's numerator and denominator on lines of their own and a subscript on
+the next line; here the glyphs of the lines around any math glyph are regrouped into rows: glyphs
+on one baseline, a script with its base, a fraction's parts with its bar, a sum with its limits, a
+big delimiter with what it encloses. In each row, words of text stay text and the rest is math:
+inline math becomes `$...$` inside its line; a row of math alone is displayed math, `\[ ... \]`,
+and rows of displayed math set close together (an align, an equation continued on the next row)
+are one display, `\[ row \\ row \]`, with `&` before relations that line up.
+
+Only pages whose fonts include a math font are read this way (page_has_math): others keep the
+text layer's lines and cost nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+
+from grader.ingest.pdf.formula import read
+from grader.ingest.pdf.glyphs import ASCENT, DESCENT, Glyph, Rule, combining_accents, page_rules, span_glyphs
+from grader.ingest.pdf.layout import _Line, _tidy
+from grader.ingest.pdf.mathtree import Reading
+from grader.ingest.pdf.symbols import MARKERS, OPERATOR_NAMES, ex_extent, family, is_math_font, marker_text
+
+MAX_ZONE_GLYPHS = 20_000  # per page: more is not read as math (the text layer's lines stay)
+_TAG = re.compile(r"^\((?:\d+(?:\.\d+)*[a-z]?|[*†‡]+)\)$")
+_PUNCT = ".,;:"
+
+
+def page_has_math(page) -> bool:
+    """Does the page use a math font (Computer Modern math, AMS, an OpenType math font)?"""
+    return any(is_math_font(f[3]) for f in page.get_fonts())
+
+
+# ---------------------------------------------------------------------------------- zones
+
+def _extent(line: _Line) -> tuple[float, float]:
+    """How high and low the line's glyphs reach (an extension-font glyph hangs from its origin)."""
+    top, bottom = float("inf"), float("-inf")
+    for sp in line.spans:
+        y, size = sp["origin"][1], sp["size"]
+        if family(sp["font"]) == "ex":
+            for ch in sp["chars"]:
+                up, down = ex_extent(ord(ch["c"][0])) if ch["c"] and ord(ch["c"][0]) < 128 else (0.04, 1.16)
+                top, bottom = min(top, y - up * size), max(bottom, y + down * size)
+        else:
+            top, bottom = min(top, y - ASCENT * size), max(bottom, y + DESCENT * size)
+    return top, bottom
+
+
+def _zone(lines: list[_Line], rules: list[Rule]) -> list[int]:
+    """The lines that hold math, and the lines their glyphs touch (a numerator's line, a
+    subscript's), closed transitively; never a line of grid labels."""
+    usable = [i for i, ln in enumerate(lines) if ln.spans and not ln.labels]
+    ext = {i: _extent(lines[i]) for i in usable}
+    seeds = [i for i in usable if any(is_math_font(sp["font"]) for sp in lines[i].spans)]
+    zone = set(seeds)
+    todo = list(seeds)
+    near_rules = set()
+    while todo:
+        i = todo.pop()
+        top, bottom = ext[i]
+        x0, _, x1, _ = lines[i].bbox
+        size = max(lines[i].size, 4.0)
+        for r in rules:
+            if id(r) not in near_rules and r.x0 < x1 + size and r.x1 > x0 - size and top - 0.6 * size < r.y < bottom + 0.6 * size:
+                near_rules.add(id(r))
+                top, bottom = min(top, r.y - 1.2 * size), max(bottom, r.y + 1.2 * size)
+        for j in usable:
+            if j in zone:
+                continue
+            jt, jb = ext[j]
+            jx0, _, jx1, _ = lines[j].bbox
+            near = jx0 < x1 + 3 * size and jx1 > x0 - 3 * size
+            if jt < bottom - 0.3 and jb > top + 0.3 and (near or _TAG.match(lines[j].text.strip())):
+                zone.add(j)
+                todo.append(j)
+    return sorted(zone)
+
+
+# ---------------------------------------------------------------------------------- rows
+
+class _Sets:
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _rows(glyphs: list[Glyph], rules: list[Rule], span_of: list[int]) -> list[tuple[list[Glyph], list[Rule]]]:
+    """Group glyphs (and rules) into rows: what is set on one line of the page, with everything
+    that hangs from it (scripts, a fraction's parts, limits, accents)."""
+    n = len(glyphs)
+    items: list = glyphs + rules
+    sets = _Sets(len(items))
+    order = sorted(range(n), key=lambda i: glyphs[i].x0)
+    xs = [glyphs[i].x0 for i in order]
+    # glyphs of one span, and glyphs on one baseline close together
+    for i in range(1, n):
+        if span_of[i] == span_of[i - 1]:
+            sets.union(i, i - 1)
+    by_base = sorted(range(n), key=lambda i: (round(glyphs[i].base * 2), glyphs[i].x0))
+    for a, b in zip(by_base, by_base[1:]):
+        ga, gb = glyphs[a], glyphs[b]
+        if (abs(ga.base - gb.base) < 0.06 * ga.size and not ga.hangs and not gb.hangs
+                and gb.x0 - ga.x1 < 2.5 * max(ga.size, gb.size)):
+            sets.union(a, b)
+    for i, g in enumerate(glyphs):
+        # what touches g on its right or left: scripts, limits, accents, what a big glyph encloses
+        lo = bisect_left(xs, g.x0 - 1.5 * g.size)
+        reach = g.x1 + (2.5 if g.hangs else 0.6) * g.size
+        for k in range(lo, n):
+            j = order[k]
+            h = glyphs[j]
+            if h.x0 > reach:
+                break
+            if j != i and _touch(g, h):
+                sets.union(i, j)
+    for r_index, r in enumerate(rules, start=n):
+        for j in _rule_neighbours(r, glyphs, order, xs):
+            sets.union(r_index, j)
+    groups: dict[int, tuple[list[Glyph], list[Rule]]] = {}
+    for i, it in enumerate(items):
+        root = sets.find(i)
+        group = groups.setdefault(root, ([], []))
+        (group[0] if i < n else group[1]).append(it)
+    return [g for g in groups.values() if g[0]]
+
+
+def _with_tags(rows: list[tuple[list[Glyph], list[Rule]]]) -> list[tuple[list[Glyph], list[Rule]]]:
+    """An equation number far right of its equation is a row of its own: join it to the row it
+    numbers (the one on its left whose height holds its baseline)."""
+    out = []
+    tags = []
+    for row in rows:
+        glyphs = row[0]
+        if len(glyphs) <= 8 and not row[1] and _TAG.match("".join(g.c for g in sorted(glyphs, key=lambda g: g.x0))):
+            tags.append(row)
+        else:
+            out.append(row)
+    for tag in tags:
+        x0, base = min(g.x0 for g in tag[0]), tag[0][0].base
+        owner = [row for row in out if max(g.x1 for g in row[0]) < x0
+                 and min(g.top for g in row[0]) <= base <= max(g.bottom for g in row[0])]
+        if owner:
+            max(owner, key=lambda row: max(g.x1 for g in row[0]))[0].extend(tag[0])
+        else:
+            out.append(tag)
+    return out
+
+
+def _touch(g: Glyph, h: Glyph) -> bool:
+    """Is h set against g: its script, its limit, its accent, or enclosed by it?"""
+    gap = h.x0 - g.x1
+    if g.hangs or g.role in ("op", "int"):
+        # a big delimiter or operator: what sits beside it within its height (its scripts; what
+        # follows an integral's limits on the axis), or centred on it
+        beside = -0.6 * g.size < gap < 0.8 * g.size or -0.3 * g.size < g.x0 - h.x1 < 0.8 * g.size
+        if beside and g.top - 0.3 * h.size <= h.base <= g.bottom + 0.4 * h.size:
+            return True
+        if (g.hangs and -0.3 * g.size < gap < 2.5 * g.size and not h.hangs and h.size >= 0.9 * g.size
+                and g.top < h.base - 0.25 * h.size < g.bottom):
+            return True
+        centred = (g.role in ("op", "int") and h.size < 0.9 * g.size
+                   and g.x0 - 0.3 * g.size <= h.cx <= g.x1 + 0.3 * g.size)
+        return centred and (g.top - 0.6 * g.size < h.bottom <= g.top + 0.3 * g.size
+                            or g.bottom - 0.3 * g.size <= h.top < g.bottom + 0.6 * g.size)
+    if h.role == "accent" or g.role == "accent":
+        acc, base = (h, g) if h.role == "accent" else (g, h)
+        return (min(acc.x1, base.x1) - max(acc.x0, base.x0) > -0.5 and acc.base <= base.base + 0.1
+                and base.base - acc.base < 1.0 * base.size)
+    if h.size <= 0.85 * g.size and -0.35 * g.size <= gap <= 0.45 * g.size:
+        # a script: its baseline within the base's height, its top above the base's bottom
+        return g.top + 0.15 * g.size < h.base <= g.base + 0.5 * g.size and h.top < g.bottom - 0.1 * g.size
+    if h.size <= 0.85 * g.size and g.role == "ord" and g.fam == "text" and g.x0 - 0.2 <= h.cx <= g.x1 + 0.2:
+        # limits under an operator name (\max_x, \lim_{n \to \infty}) sit just under its letters
+        return 0 < h.top - g.base < 0.25 * g.size
+    return False
+
+
+def _rule_neighbours(r: Rule, glyphs: list[Glyph], order: list[int], xs: list[float]) -> list[int]:
+    """What a rule joins into its row: the nearest line of glyphs over it and under it within its
+    span (a fraction's numerator and denominator, a vinculum's radicand), and the glyphs beside it
+    on the axis of the row it sits in. Only the nearest: an inline fraction on the next line of a
+    list is a row of its own."""
+    above: list[int] = []
+    below: list[int] = []
+    beside: list[int] = []
+    for k in range(bisect_left(xs, r.x0 - 15.0), len(order)):
+        j = order[k]
+        h = glyphs[j]
+        if h.x0 > r.x1 + 1.5 * h.size:
+            break
+        if r.x0 - 0.6 <= h.cx <= r.x1 + 0.6:
+            if h.cy < r.y and r.y - h.bottom < 0.7 * h.size + 1:
+                above.append(j)
+            elif h.cy > r.y and h.top - r.y < 0.9 * h.size + 1:
+                below.append(j)
+        else:
+            axis = h.cy if h.hangs else h.base - 0.25 * h.size
+            if min(abs(h.x1 - r.x0), abs(h.x0 - r.x1)) < 1.2 * h.size and abs(axis - r.y) < 0.25 * h.size + 0.5:
+                beside.append(j)
+    out = beside
+    for side, nearest in ((above, max), (below, min)):
+        if not side:
+            continue
+        level = nearest(glyphs[j].base for j in side)
+        out += [j for j in side if abs(glyphs[j].base - level) < 0.1 * glyphs[j].size]
+    return out
+
+
+# ---------------------------------------------------------------------------------- text and math
+
+def _main_base(glyphs: list[Glyph]) -> tuple[float, float]:
+    based = [g for g in glyphs if not g.hangs and g.role != "accent"] or glyphs
+    size = max(g.size for g in based)
+    counts: dict[int, int] = {}
+    for g in based:
+        if g.size >= 0.92 * size:
+            counts[round(g.base)] = counts.get(round(g.base), 0) + 1
+    key = max(counts, key=lambda k: (counts[k], k))
+    bases = [g.base for g in based if g.size >= 0.92 * size and round(g.base) == key]
+    return sum(bases) / len(bases), size
+
+
+def _chunks(glyphs: list[Glyph], rules: list[Rule]) -> list[tuple[float, float, list[Glyph], list[Rule]]]:
+    """The row cut into pieces at spaces and gaps of its main line; a glyph off the main line goes
+    with the piece over which its centre lies, a rule joins the pieces it spans."""
+    base, size = _main_base(glyphs)
+    main = sorted((g for g in glyphs if abs(g.base - base) < 0.15 * size and not g.hangs
+                   and not (g.role == "accent" and g.x1 - g.x0 < 0.1)), key=lambda g: g.x0)
+    pieces: list[list] = []  # [x0, x1, glyphs, rules]
+    for g in main:
+        if pieces and not g.space_before and g.x0 - pieces[-1][1] < 0.25 * size:
+            pieces[-1][1] = max(pieces[-1][1], g.x1)
+            pieces[-1][2].append(g)
+        else:
+            pieces.append([g.x0, g.x1, [g], []])
+    on_main = set(main)
+    for g in sorted((g for g in glyphs if g not in on_main), key=lambda g: g.x0):
+        if g.role == "accent" and g.x1 - g.x0 < 0.1:  # a combining mark goes with what follows it
+            home = min((p for p in pieces if p[1] > g.x0 + 0.1), key=lambda p: p[0], default=None)
+        else:
+            home = next((p for p in pieces if p[0] - 0.3 <= g.cx <= p[1] + 0.3), None)
+        if home is None:
+            pieces.append([g.x0, g.x1, [g], []])
+            pieces.sort(key=lambda p: p[0])
+        else:
+            home[1] = max(home[1], g.x1)
+            home[2].append(g)
+    for r in rules:
+        spanned = [p for p in pieces if p[0] < r.x1 and r.x0 < p[1]]
+        if not spanned:
+            pieces.append([r.x0, r.x1, [], [r]])
+            pieces.sort(key=lambda p: p[0])
+            continue
+        first = spanned[0]
+        first[0], first[1] = min(first[0], r.x0), max(p[1] for p in spanned + [[0, r.x1]])
+        first[3].append(r)
+        for p in spanned[1:]:
+            first[2] += p[2]
+            first[3] += p[3]
+            pieces.remove(p)
+    merged: list[list] = []
+    for p in sorted(pieces, key=lambda p: p[0]):
+        if merged and p[0] < merged[-1][1] - 0.1:
+            merged[-1][1] = max(merged[-1][1], p[1])
+            merged[-1][2] += p[2]
+            merged[-1][3] += p[3]
+        else:
+            merged.append(p)
+    return [(p[0], p[1], p[2], p[3]) for p in merged]
+
+
+def _kind(glyphs: list[Glyph], rules: list[Rule], base: float, size: float) -> str:
+    """'math', 'text' (a word of prose), or 'neutral' (digits, operators, \\log, JSD ...)."""
+    if rules:
+        return "math"
+    if all(marker_text(g.c, g.tex) in MARKERS for g in glyphs):
+        return "text"  # a checkbox or a bullet set from a math font
+    letters = ""
+    math = False
+    for g in glyphs:
+        if g.fam != "text" or (abs(g.base - base) > 0.15 * size and g.role != "accent"):
+            math = True
+        elif g.c.isalpha():
+            letters += g.c
+        else:
+            letters += " "
+    if math:
+        return "math"
+    words = [w for w in letters.split() if w]
+    if any(w not in OPERATOR_NAMES and not (w.isupper() and len(w) <= 4) for w in words):
+        return "text"
+    return "neutral"
+
+
+def _text_of(glyphs: list[Glyph]) -> str:
+    """Glyphs of text as the text layer would give them: spaces where it put them or where a gap
+    opens, markers (☐ ✓ •) as their character."""
+    out, last = "", None
+    for g in sorted(glyphs, key=lambda g: (g.x0, g.base)):
+        gap = last is not None and g.x0 - last.x1 > 0.2 * g.size
+        out += (" " if out and (g.space_before or gap) else "") + marker_text(g.c, g.tex)
+        last = g
+    return out
+
+
+def _read_row(glyphs: list[Glyph], rules: list[Rule]) -> tuple[str, list[tuple[int, int, Reading]], bool]:
+    """The row's text, its formulas (start, end, reading), and whether it is displayed math."""
+    base, size = _main_base(glyphs)
+    chunks = _chunks(glyphs, rules)
+    kinds = [_kind(c[2], c[3], base, size) for c in chunks]
+    tag = ""
+    if len(chunks) > 1 and kinds[-1] != "math" and _TAG.match(_text_of(chunks[-1][2]).replace(" ", "")):
+        if chunks[-1][0] - chunks[-2][1] > 2 * size:  # an equation number at the margin
+            tag = _text_of(chunks[-1][2]).replace(" ", "")
+            chunks, kinds = chunks[:-1], kinds[:-1]
+    if "math" not in kinds:
+        return _tidy(_text_of(glyphs)), [], False
+    first = kinds.index("math")
+    last = len(kinds) - 1 - kinds[::-1].index("math")
+    display = all(k != "text" for k in kinds[:first]) and all(k != "text" for k in kinds[last + 1:])
+    if display:
+        reading = read(glyphs if not tag else [g for c in chunks for g in c[2]], rules)
+        text = reading.latex + (rf" \tag{{{tag[1:-1]}}}" if tag else "")
+        return text, [(0, len(text), reading)], True
+    # inline: runs of math (with the neutral pieces between and around them) inside the text
+    runs: list[list[int]] = []
+    for i, k in enumerate(kinds):
+        if k == "text":
+            continue
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    runs = [r for r in runs if any(kinds[i] == "math" for i in r)]
+    text, spans, done = "", [], 0
+    for run in runs:
+        head = [g for c in chunks[done:run[0]] for g in c[2]]
+        run_glyphs = [g for i in run for g in chunks[i][2]]
+        run_rules = [r for i in run for r in chunks[i][3]]
+        trail = _trailing_punctuation(run_glyphs, base, size)
+        run_glyphs = [g for g in run_glyphs if g not in trail]
+        if head:
+            text += _tidy(_text_of(head)) + " "
+        reading = read(run_glyphs, run_rules)
+        start = len(text)
+        text += f"${reading.latex}$"
+        spans.append((start, len(text), reading))
+        if trail:
+            text += "".join(g.c for g in trail)
+        text += " "
+        done = run[-1] + 1
+    tail = [g for c in chunks[done:] for g in c[2]]
+    text = (text + _tidy(_text_of(tail))) if tail else text.rstrip()
+    return text, spans, False
+
+
+def _trailing_punctuation(glyphs: list[Glyph], base: float, size: float) -> list[Glyph]:
+    main = sorted((g for g in glyphs if abs(g.base - base) < 0.15 * size), key=lambda g: g.x0)
+    trail: list[Glyph] = []
+    while main and main[-1].c in _PUNCT and main[-1].fam in ("text", "mi") and (len(main) > 1):
+        if any(g.x1 > main[-1].x0 + 0.1 and g is not main[-1] and abs(g.base - base) >= 0.15 * size
+               for g in glyphs):
+            break  # a script after it: part of the formula
+        trail.insert(0, main.pop())
+    return trail
+
+
+# ---------------------------------------------------------------------------------- the page
+
+def rewrite_lines(lines: list[_Line], page) -> list[_Line]:
+    """The page's lines with those holding math rebuilt from their glyphs (see the module doc)."""
+    if not any(ln.spans for ln in lines):
+        return lines
+    if not any(is_math_font(sp["font"]) for ln in lines if ln.spans for sp in ln.spans):
+        return lines
+    rules, _frames = page_rules(page.get_cdrawings())
+    zone = _zone(lines, rules)
+    glyphs: list[Glyph] = []
+    span_of: list[int] = []
+    span_id = 0
+    for i in zone:
+        space = False
+        for sp in lines[i].spans:
+            got, space = span_glyphs(sp, i, space)
+            glyphs += got
+            span_of += [span_id] * len(got)
+            span_id += 1
+    if not glyphs or len(glyphs) > MAX_ZONE_GLYPHS:
+        return lines
+    if any(g.fam == "umath" for g in glyphs):
+        glyphs, span_of = _traced_accents(page, glyphs, span_of)
+    x0 = min(g.x0 for g in glyphs) - 20
+    x1 = max(g.x1 for g in glyphs) + 20
+    y0 = min(g.top for g in glyphs) - 20
+    y1 = max(g.bottom for g in glyphs) + 20
+    rules = [r for r in rules if r.x1 > x0 and r.x0 < x1 and y0 < r.y < y1
+             and r.width < 0.45 * page.rect.width]
+    rows = _with_tags(_rows(glyphs, rules, span_of))
+    zone_set = set(zone)
+    by_first: dict[int, list[tuple[list[Glyph], list[Rule]]]] = {}
+    for row in rows:
+        by_first.setdefault(min(g.line for g in row[0]), []).append(row)
+    out: list[_Line] = []
+    pending_display: list[tuple[_Line, float, float, float, float]] = []
+    for i, line in enumerate(lines):
+        if i not in zone_set:
+            _flush(pending_display, out)
+            out.append(line)
+            continue
+        for row_glyphs, row_rules in sorted(by_first.get(i, []), key=lambda r: min(g.base for g in r[0])):
+            lines_of_row = {g.line for g in row_glyphs}
+            hidden = [h for j in sorted(lines_of_row) for h in lines[j].hidden] if min(lines_of_row) == i else []
+            text, spans, display = _read_row(row_glyphs, row_rules)
+            box = (min(g.x0 for g in row_glyphs), min(g.top for g in row_glyphs),
+                   max(g.x1 for g in row_glyphs), max(g.bottom for g in row_glyphs))
+            if not spans and _whole_lines(lines, lines_of_row, row_glyphs):
+                _flush(pending_display, out)  # text alone: the text layer's own lines
+                out += [lines[j] for j in sorted(lines_of_row)]
+                continue
+            size = max(g.size for g in row_glyphs)
+            new = _Line(text, line.page, box, size, [], hidden, None,
+                        [(s, e, r, display) for s, e, r in spans])
+            if display:
+                if pending_display and not _continues(pending_display[-1], box, size):
+                    _flush(pending_display, out)
+                pending_display.append((new, *box))
+            else:
+                _flush(pending_display, out)
+                out.append(new)
+    _flush(pending_display, out)
+    return out
+
+
+def _traced_accents(page, glyphs: list[Glyph], span_of: list[int]) -> tuple[list[Glyph], list[int]]:
+    """Accents of OpenType math, from the content stream's order (see glyphs.combining_accents)."""
+    accents = combining_accents(page.get_texttrace())
+    kept, kept_spans = [], []
+    for g, s in zip(glyphs, span_of):
+        if g.role == "accent" and g.x0 == g.x1:
+            continue  # a combining mark the text layer kept: the trace has placed it
+        found = accents.get((round(g.x0 * 4), round(g.base * 4)))
+        if found:
+            g.accents = found
+        kept.append(g)
+        kept_spans.append(s)
+    return kept, kept_spans
+
+
+def _whole_lines(lines: list[_Line], indices: set[int], glyphs: list[Glyph]) -> bool:
+    count = sum(1 for j in indices for sp in lines[j].spans for c in sp["chars"] if not c["c"].isspace())
+    return count == len(glyphs)
+
+
+def _continues(prev: tuple, box: tuple, size: float) -> bool:
+    """Is this displayed row the next row of the same display (an align, a continued equation)?"""
+    _, px0, _, px1, pbottom = prev
+    x0, top, x1, _ = box
+    return top - pbottom < 0.9 * size and x0 < px1 and x1 > px0
+
+
+_RELATION = re.compile(r"(?<![\\{])(=|\\(?:approx|le|ge|leq|geq|sim|equiv|propto|simeq|neq|coloneqq|triangleq)"
+                       r"(?![A-Za-z])|<|>)")
+
+
+def _align_amp(latex: str) -> str:
+    """`&` before the first relation outside braces: rows of an align line up there."""
+    depth = 0
+    for i, ch in enumerate(latex):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif depth == 0:
+            m = _RELATION.match(latex, i)
+            if m and (i == 0 or latex[i - 1] != "\\"):
+                return latex[:i] + "&" + latex[i:]
+    return latex
+
+
+def _flush(rows: list[tuple], out: list[_Line]) -> None:
+    """Write pending rows of displayed math as one display: `\\[ a \\\\ b \\]`."""
+    if not rows:
+        return
+    lines = [r[0] for r in rows]
+    texts = [ln.text for ln in lines]
+    if len(texts) > 1 and sum(1 for t in texts if _RELATION.search(t)) >= 2:
+        texts = [_align_amp(t) for t in texts]
+    texts = [("\\[ " if k == 0 else "") + t + (r" \\" if k < len(texts) - 1 else " \\]")
+             for k, t in enumerate(texts)]
+    readings = [ln.math[0][2] for ln in lines if ln.math]
+    total = sum(len(t) for t in texts) + len(texts) - 1
+    merged = _merge_readings(readings, "\n".join(texts)[3:-3].strip())
+    for k, (ln, text) in enumerate(zip(lines, texts)):
+        ln.text = text
+        ln.math = [(0, total, merged, True)] if k == 0 else []
+        out.append(ln)
+    rows.clear()
+
+
+def _merge_readings(readings: list[Reading], latex: str) -> Reading:
+    """One reading for the rows of a display, its LaTeX as written between \\[ and \\]."""
+    notes = [n for r in readings for n in r.notes]
+    return Reading(latex, " ; ".join(r.plain for r in readings), min(r.confidence for r in readings),
+                   list(dict.fromkeys(notes)))
