@@ -20,7 +20,7 @@ from grader.ingest.grids import HEADING, Label, find_grids
 from grader.ingest.limits import Limits, RejectedFile
 from grader.ingest.pdf.layout import (_OPTION_LINE, _Heading, _join_split_headings, _may_be_heading,
                                       _page_lines, _relabel_checked_item)
-from grader.ingest.pdf.math import page_has_math, rewrite_lines
+from grader.ingest.pdf.math import math_fonts, rewrite_lines
 from grader.ingest.pdf.page_grids import _read_page_grids
 from grader.ingest.text import students_from_text
 
@@ -86,8 +86,12 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
             if time.monotonic() - started > limits.parse_seconds:
                 raise RejectedFile(f"{name} took longer than {limits.parse_seconds:g} s to read")
             page = doc[pno]
-            if page_has_math(page):
-                blocks = page.get_text("rawdict", flags=math_flags, clip=everywhere)["blocks"]
+            fonts = math_fonts(page)
+            if fonts:
+                # OpenType math draws big delimiters and operators as taller glyphs on the baseline:
+                # their true boxes are needed to place what hangs from them
+                accurate = pymupdf.TEXT_ACCURATE_BBOXES if "umath" in fonts else 0
+                blocks = page.get_text("rawdict", flags=math_flags | accurate, clip=everywhere)["blocks"]
                 lines, trailing_hidden = _page_lines(blocks, page.rect, pno + 1, raw=True)
                 lines = rewrite_lines(lines, page)
             else:

@@ -110,7 +110,7 @@ def _region(glyphs: list[Glyph], rules: list[Rule], ctx: _Context, depth: int) -
     _fractions(free, rules_left, atoms, ctx, depth)
     _operators(free, atoms, ctx, depth)
     for g in sorted(free, key=lambda g: g.x0):
-        node = Sym(g.tex, g.role, big=g.fam == "ex" and g.role in ("open", "close", "fence"))
+        node = Sym(g.tex, g.role, big=g.big)
         for command in reversed(g.accents):
             node = Accent(command, (node,))
         atoms.append(_Atom(node, g.x0, g.x1, g.top, g.bottom, None if g.hangs else g.base, g.size, g,
@@ -321,6 +321,7 @@ def _main_baseline(atoms: list[_Atom]) -> tuple[float | None, float]:
 
 
 def _line(atoms: list[_Atom], ctx: _Context, depth: int) -> tuple:
+    atoms = _matrix(atoms, ctx, depth)
     base, size = _main_baseline(atoms)
     tol = 0.12 * size
     main: list[_Atom] = []
@@ -331,26 +332,30 @@ def _line(atoms: list[_Atom], ctx: _Context, depth: int) -> tuple:
             main.append(a)
         else:
             satellites.append(a)
-    stacked = [a for a in satellites if a.size >= 0.92 * size and a.base is not None]
-    if len(stacked) >= 2:
-        matrix = _matrix(main, satellites, base, size, ctx, depth)
-        if matrix is not None:
-            main, satellites = matrix
-        else:
-            ctx.doubt("full-size glyphs stacked on several lines without a fraction bar", 0.6)
+    if sum(1 for a in satellites if a.size >= 0.92 * size and a.base is not None) >= 2:
+        ctx.doubt("full-size glyphs stacked on several lines without a fraction bar", 0.6)
     main.sort(key=lambda a: a.x0)
     main = _words(main)
     owned: dict[int, list[_Atom]] = {}
     leading: list[_Atom] = []
-    for s in satellites:
-        owner = None
-        for i, a in enumerate(main):
-            if a.x0 < s.x0 - 0.1:
-                owner = i
-        if owner is None:
-            leading.append(s)
-        else:
-            owned.setdefault(owner, []).append(s)
+    for group in _limit_groups(satellites, size):
+        # centred under (or over) an operator name: its limits (\lim_{n \to \infty}, \max_D)
+        x0, x1 = min(s.x0 for s in group), max(s.x1 for s in group)
+        over = [i for i, a in enumerate(main) if isinstance(a.node, Word) and not a.node.text
+                and abs((x0 + x1) / 2 - (a.x0 + a.x1) / 2) < 0.3 * size + 0.2 * (a.x1 - a.x0)
+                and (min(s.top for s in group) > a.base or max(s.bottom for s in group) < a.top)]
+        if over:
+            owned.setdefault(over[0], []).extend(group)
+            continue
+        for s in group:
+            owner = None
+            for i, a in enumerate(main):
+                if a.x0 < s.x0 - 0.1:
+                    owner = i
+            if owner is None:
+                leading.append(s)
+            else:
+                owned.setdefault(owner, []).append(s)
     nodes: list = []
     if leading:
         nodes.append(_scripted(None, leading, base, size, None, ctx, depth))
@@ -360,6 +365,19 @@ def _line(atoms: list[_Atom], ctx: _Context, depth: int) -> tuple:
         else:
             nodes.append(a.node)
     return tuple(nodes)
+
+
+def _limit_groups(satellites: list[_Atom], size: float) -> list[list[_Atom]]:
+    """Satellites side by side on one baseline (and what hangs from them): candidate limits."""
+    groups: list[list[_Atom]] = []
+    for s in sorted(satellites, key=lambda s: s.x0):
+        home = next((g for g in groups if s.x0 - max(a.x1 for a in g) < 0.35 * size
+                     and min(a.top for a in g) - 0.2 * size <= s.cy <= max(a.bottom for a in g) + 0.2 * size), None)
+        if home is None:
+            groups.append([s])
+        else:
+            home.append(s)
+    return groups
 
 
 def _scripted(owner: _Atom | None, scripts: list[_Atom], base: float | None, size: float, node, ctx: _Context,
@@ -414,7 +432,7 @@ def _words(main: list[_Atom]) -> list[_Atom]:
     for a in main:
         g = a.glyph
         upright = (g is not None and g.fam == "text" and len(g.c) == 1 and g.c.isalpha() and g.c.isascii()
-                   and isinstance(a.node, Sym))
+                   and isinstance(a.node, Sym) and not g.tex.startswith(r"\mathbf"))
         if upright and run and (g.space_before or g.x0 - run[-1].x1 > 0.25 * g.size
                                 or abs(g.base - run[-1].glyph.base) > 0.1 * g.size):
             if g.space_before and _is_text_word(run) is not None:
@@ -450,20 +468,21 @@ def _word_atoms(run: list[_Atom]) -> list[_Atom]:
                   first.size, last.glyph)]
 
 
-def _matrix(main: list[_Atom], satellites: list[_Atom], base: float | None, size: float, ctx: _Context,
-            depth: int) -> tuple[list[_Atom], list[_Atom]] | None:
+def _matrix(atoms: list[_Atom], ctx: _Context, depth: int) -> list[_Atom]:
     """Full-size glyphs on several baselines between a pair of big delimiters (or after a big left
-    brace): a matrix, or cases. Returns the new main line and the remaining satellites."""
-    delims = sorted((a for a in main if a.glyph is not None and a.glyph.fam == "ex"
-                     and a.glyph.role in ("open", "close", "fence")), key=lambda a: a.x0)
+    brace): a matrix, or cases; they become one atom."""
+    delims = sorted((a for a in atoms if a.glyph is not None and a.glyph.big), key=lambda a: a.x0)
+    if not delims:
+        return atoms
+    size = max((a.size for a in atoms if a.base is not None), default=10.0)
     for i, left in enumerate(delims):
         if left.glyph.role == "close":
             continue
         right = next((d for d in delims[i + 1:] if d.glyph.role in ("close", "fence")), None)
-        x1 = right.x0 if right is not None else max(a.x1 for a in main + satellites) + 1
         if right is None and left.glyph.tex != r"\{":
             continue
-        inside = [a for a in main + satellites if a is not left and a is not right and left.x1 - 0.5 <= a.x0
+        x1 = right.x0 if right is not None else max(a.x1 for a in atoms) + 1
+        inside = [a for a in atoms if a is not left and a is not right and left.x1 - 0.5 <= a.x0
                   and a.x1 <= x1 + 0.5 and left.top - 1 <= a.cy <= left.bottom + 1]
         rows = _matrix_rows(inside, size)
         if len(rows) < 2:
@@ -471,10 +490,11 @@ def _matrix(main: list[_Atom], satellites: list[_Atom], base: float | None, size
         cells = _matrix_cells(rows, size)
         node = Matrix(tuple(tuple(_line(cell, ctx, depth + 1) for cell in row) for row in cells),
                       left.glyph.tex, right.glyph.tex if right is not None else "")
-        gone = set(inside) | {left} | ({right} if right is not None else set())
-        atom = _Atom(node, left.x0, right.x1 if right is not None else x1, left.top, left.bottom, None, size)
-        return ([a for a in main if a not in gone] + [atom], [s for s in satellites if s not in gone])
-    return None
+        gone = {id(a) for a in inside} | {id(left), id(right)}
+        atom = _Atom(node, left.x0, right.x1 if right is not None else x1, left.top, left.bottom, None, size,
+                     None, left.cy)
+        return _matrix([a for a in atoms if id(a) not in gone] + [atom], ctx, depth)
+    return atoms
 
 
 def _matrix_rows(items: list[_Atom], size: float) -> list[list[_Atom]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from grader.ingest.pdf.symbols import ex_extent, family, meaning
 
 ASCENT = 0.72  # of the size: the top of capitals and ascenders above the baseline
+_SIZED = frozenset({"open", "close", "fence", "op", "int", "radical"})  # glyphs that grow with what they hold
 DESCENT = 0.22  # the bottom of descenders below it
 
 
@@ -41,6 +42,12 @@ class Glyph:
     @property
     def cy(self) -> float:
         return (self.top + self.bottom) / 2
+
+    @property
+    def big(self) -> bool:
+        """A delimiter grown to hold more than a line (\\left( around a fraction, a matrix)."""
+        return self.role in ("open", "close", "fence") and (
+            self.fam == "ex" or self.bottom - self.top > 1.3 * self.size)
 
     @property
     def hangs(self) -> bool:
@@ -96,6 +103,8 @@ def span_glyphs(span: dict, line: int, space: bool = False) -> tuple[list[Glyph]
             top, bottom = base - up * size, base + down * size
         elif role == "radical" and fam == "sy":
             top, bottom = base - 0.04 * size, base + 0.96 * size
+        elif fam == "umath" and role in _SIZED:  # its own box (the reader asks for glyph boxes)
+            top, bottom = ch["bbox"][1], ch["bbox"][3]
         else:
             top, bottom = base - ASCENT * size, base + DESCENT * size
         out.append(Glyph(c, tex, role, x0, x1, top, bottom, base, size, fam, font, line, space))

@@ -9,7 +9,7 @@ inline math becomes `$...$` inside its line; a row of math alone is displayed ma
 and rows of displayed math set close together (an align, an equation continued on the next row)
 are one display, `\[ row \\ row \]`, with `&` before relations that line up.
 
-Only pages whose fonts include a math font are read this way (page_has_math): others keep the
+Only pages whose fonts include a math font are read this way (math_fonts): others keep the
 text layer's lines and cost nothing more.
 """
 
@@ -22,16 +22,17 @@ from grader.ingest.pdf.formula import read
 from grader.ingest.pdf.glyphs import ASCENT, DESCENT, Glyph, Rule, combining_accents, page_rules, span_glyphs
 from grader.ingest.pdf.layout import _Line, _tidy
 from grader.ingest.pdf.mathtree import Reading
-from grader.ingest.pdf.symbols import MARKERS, OPERATOR_NAMES, ex_extent, family, is_math_font, marker_text
+from grader.ingest.pdf.symbols import (MARKERS, MATH_FAMILIES, OPERATOR_NAMES, ex_extent, family, is_math_font,
+                                      marker_text)
 
 MAX_ZONE_GLYPHS = 20_000  # per page: more is not read as math (the text layer's lines stay)
 _TAG = re.compile(r"^\((?:\d+(?:\.\d+)*[a-z]?|[*†‡]+)\)$")
 _PUNCT = ".,;:"
 
 
-def page_has_math(page) -> bool:
-    """Does the page use a math font (Computer Modern math, AMS, an OpenType math font)?"""
-    return any(is_math_font(f[3]) for f in page.get_fonts())
+def math_fonts(page) -> set[str]:
+    """The families of math fonts the page uses (symbols.family): none for a page of text."""
+    return {fam for f in page.get_fonts() if (fam := family(f[3])) in MATH_FAMILIES}
 
 
 # ---------------------------------------------------------------------------------- zones
@@ -119,7 +120,7 @@ def _rows(glyphs: list[Glyph], rules: list[Rule], span_of: list[int]) -> list[tu
     for i, g in enumerate(glyphs):
         # what touches g on its right or left: scripts, limits, accents, what a big glyph encloses
         lo = bisect_left(xs, g.x0 - 1.5 * g.size)
-        reach = g.x1 + (2.5 if g.hangs else 0.6) * g.size
+        reach = g.x1 + (2.5 if g.hangs or g.big else 0.6) * g.size
         for k in range(lo, n):
             j = order[k]
             h = glyphs[j]
@@ -163,13 +164,16 @@ def _with_tags(rows: list[tuple[list[Glyph], list[Rule]]]) -> list[tuple[list[Gl
 def _touch(g: Glyph, h: Glyph) -> bool:
     """Is h set against g: its script, its limit, its accent, or enclosed by it?"""
     gap = h.x0 - g.x1
-    if g.hangs or g.role in ("op", "int"):
+    if (g.role == "radical" and h.size < 0.85 * g.size and g.x0 - 0.3 * g.size <= h.cx <= g.cx
+            and g.top < h.bottom <= g.cy + 0.15 * g.size):
+        return True  # the index of a root: over the sign's left part
+    if g.hangs or g.big or g.role in ("op", "int"):
         # a big delimiter or operator: what sits beside it within its height (its scripts; what
         # follows an integral's limits on the axis), or centred on it
         beside = -0.6 * g.size < gap < 0.8 * g.size or -0.3 * g.size < g.x0 - h.x1 < 0.8 * g.size
         if beside and g.top - 0.3 * h.size <= h.base <= g.bottom + 0.4 * h.size:
             return True
-        if (g.hangs and -0.3 * g.size < gap < 2.5 * g.size and not h.hangs and h.size >= 0.9 * g.size
+        if ((g.hangs or g.big) and -0.3 * g.size < gap < 2.5 * g.size and not h.hangs and h.size >= 0.9 * g.size
                 and g.top < h.base - 0.25 * h.size < g.bottom):
             return True
         centred = (g.role in ("op", "int") and h.size < 0.9 * g.size
@@ -197,7 +201,7 @@ def _rule_neighbours(r: Rule, glyphs: list[Glyph], order: list[int], xs: list[fl
     above: list[int] = []
     below: list[int] = []
     beside: list[int] = []
-    for k in range(bisect_left(xs, r.x0 - 15.0), len(order)):
+    for k in range(bisect_left(xs, r.x0 - 30.0), len(order)):
         j = order[k]
         h = glyphs[j]
         if h.x0 > r.x1 + 1.5 * h.size:
@@ -301,6 +305,9 @@ def _kind(glyphs: list[Glyph], rules: list[Rule], base: float, size: float) -> s
     if math:
         return "math"
     words = [w for w in letters.split() if w]
+    if all(len(w) <= 2 for w in words) and glyphs and all(g.tex.startswith(r"\mathbf") for g in glyphs
+                                                         if g.c.isalpha()):
+        return "neutral"  # bold letters: vectors and matrices (\mathbf{W}\mathbf{x})
     if any(w not in OPERATOR_NAMES and not (w.isupper() and len(w) <= 4) for w in words):
         return "text"
     return "neutral"
@@ -317,7 +324,19 @@ def _text_of(glyphs: list[Glyph]) -> str:
     return out
 
 
-def _read_row(glyphs: list[Glyph], rules: list[Rule]) -> tuple[str, list[tuple[int, int, Reading]], bool]:
+def _boxed(reading: Reading, glyphs: list[Glyph], frames: list[tuple]) -> Reading:
+    """A formula inside a frame (\\boxed, \\fbox) is marked as such: it is often the answer."""
+    x0, x1 = min(g.x0 for g in glyphs), max(g.x1 for g in glyphs)
+    top, bottom = min(g.top for g in glyphs), max(g.bottom for g in glyphs)
+    for fx0, fy0, fx1, fy1 in frames:
+        if fx0 - 0.5 <= x0 and x1 <= fx1 + 0.5 and fy0 - 1.5 <= top and bottom <= fy1 + 1.5 \
+                and (fx1 - fx0) < (x1 - x0) + 40:
+            return Reading(rf"\boxed{{{reading.latex}}}", reading.plain, reading.confidence, reading.notes)
+    return reading
+
+
+def _read_row(glyphs: list[Glyph], rules: list[Rule], frames: list[tuple]
+              ) -> tuple[str, list[tuple[int, int, Reading]], bool]:
     """The row's text, its formulas (start, end, reading), and whether it is displayed math."""
     base, size = _main_base(glyphs)
     chunks = _chunks(glyphs, rules)
@@ -333,7 +352,8 @@ def _read_row(glyphs: list[Glyph], rules: list[Rule]) -> tuple[str, list[tuple[i
     last = len(kinds) - 1 - kinds[::-1].index("math")
     display = all(k != "text" for k in kinds[:first]) and all(k != "text" for k in kinds[last + 1:])
     if display:
-        reading = read(glyphs if not tag else [g for c in chunks for g in c[2]], rules)
+        shown = glyphs if not tag else [g for c in chunks for g in c[2]]
+        reading = _boxed(read(shown, rules), shown, frames)
         text = reading.latex + (rf" \tag{{{tag[1:-1]}}}" if tag else "")
         return text, [(0, len(text), reading)], True
     # inline: runs of math (with the neutral pieces between and around them) inside the text
@@ -355,7 +375,7 @@ def _read_row(glyphs: list[Glyph], rules: list[Rule]) -> tuple[str, list[tuple[i
         run_glyphs = [g for g in run_glyphs if g not in trail]
         if head:
             text += _tidy(_text_of(head)) + " "
-        reading = read(run_glyphs, run_rules)
+        reading = _boxed(read(run_glyphs, run_rules), run_glyphs, frames) if run_glyphs else read([], run_rules)
         start = len(text)
         text += f"${reading.latex}$"
         spans.append((start, len(text), reading))
@@ -387,7 +407,7 @@ def rewrite_lines(lines: list[_Line], page) -> list[_Line]:
         return lines
     if not any(is_math_font(sp["font"]) for ln in lines if ln.spans for sp in ln.spans):
         return lines
-    rules, _frames = page_rules(page.get_cdrawings())
+    rules, frames = page_rules(page.get_cdrawings())
     zone = _zone(lines, rules)
     glyphs: list[Glyph] = []
     span_of: list[int] = []
@@ -424,7 +444,7 @@ def rewrite_lines(lines: list[_Line], page) -> list[_Line]:
         for row_glyphs, row_rules in sorted(by_first.get(i, []), key=lambda r: min(g.base for g in r[0])):
             lines_of_row = {g.line for g in row_glyphs}
             hidden = [h for j in sorted(lines_of_row) for h in lines[j].hidden] if min(lines_of_row) == i else []
-            text, spans, display = _read_row(row_glyphs, row_rules)
+            text, spans, display = _read_row(row_glyphs, row_rules, frames)
             box = (min(g.x0 for g in row_glyphs), min(g.top for g in row_glyphs),
                    max(g.x1 for g in row_glyphs), max(g.bottom for g in row_glyphs))
             if not spans and _whole_lines(lines, lines_of_row, row_glyphs):

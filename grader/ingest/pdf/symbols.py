@@ -196,7 +196,7 @@ for _chars, _role in [
       "✓": r"\checkmark", "△": r"\triangle", "ı": r"\imath", "ȷ": r"\jmath", "℘": r"\wp", "ℜ": r"\Re",
       "ℑ": r"\Im", "♯": r"\sharp", "♭": r"\flat", "%": r"\%", "#": r"\#", "&": r"\&", "$": r"\$", "_": r"\_",
       "§": r"\S", "¶": r"\P", "!": "!", "?": "?", ".": ".", "/": "/", "@": "@"}, "ord"),
-    ({",": ",", ";": ";", ":": ":"}, "punct"),
+    ({",": ",", ";": ";", ":": ":", "∶": ":"}, "punct"),
     ({"(": "(", "[": "[", "{": r"\{", "⟨": r"\langle", "⌊": r"\lfloor", "⌈": r"\lceil", "⟦": r"\llbracket"}, "open"),
     ({")": ")", "]": "]", "}": r"\}", "⟩": r"\rangle", "⌋": r"\rfloor", "⌉": r"\rceil", "⟧": r"\rrbracket"},
      "close"),
@@ -237,7 +237,7 @@ _LETTERLIKE = {"ℂ": (r"\mathbb", "C"), "ℕ": (r"\mathbb", "N"), "ℙ": (r"\ma
                "ℑ": (r"\mathfrak", "I"), "ℜ": (r"\mathfrak", "R"), "ℨ": (r"\mathfrak", "Z"), "ℎ": ("", "h")}
 _GREEK_NAMES = {v.upper() if k.islower() else "CAPITAL " + v.upper(): "\\" + v for k, v in _GREEK.items()
                 if not v.startswith("var")}
-_GREEK_NAMES.update({"EPSILON SYMBOL": r"\epsilon", "THETA SYMBOL": r"\vartheta", "PHI SYMBOL": r"\phi",
+_GREEK_NAMES.update({"LAMDA": r"\lambda", "CAPITAL LAMDA": r"\Lambda", "EPSILON SYMBOL": r"\epsilon", "THETA SYMBOL": r"\vartheta", "PHI SYMBOL": r"\phi",
                      "PI SYMBOL": r"\varpi", "RHO SYMBOL": r"\varrho", "KAPPA SYMBOL": r"\varkappa",
                      "EPSILON": r"\varepsilon", "PHI": r"\varphi", "FINAL SIGMA": r"\varsigma",
                      "NABLA": r"\nabla", "PARTIAL DIFFERENTIAL": r"\partial", "CAPITAL THETA SYMBOL": r"\Theta"})
