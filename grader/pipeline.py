@@ -108,7 +108,7 @@ def fragments_for(docs: list[Document], rubric: Rubric) -> dict[str, Fragment]:
             elif fragment.grids:  # the same grid read from another file: compared by the grid kind
                 old = chosen[part_id]
                 chosen[part_id] = Fragment(old.part_id, old.text, old.how, old.confidence, old.structured,
-                                           old.grids + fragment.grids, old.source)
+                                           old.grids + fragment.grids, old.source, old.math)
     return review_fragments(docs, chosen, rubric, lines)  # the review's sections, headed or not
 
 
@@ -131,11 +131,12 @@ def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
         elif start is not None:
             end = next((s for s in located if s > start), len(fragment.text))
             out[c.id] = Fragment(part.id, fragment.text[start:end], fragment.how, fragment.confidence,
-                                 grids=fragment.grids, source=fragment.source)
+                                 grids=fragment.grids, source=fragment.source, math=fragment.math)
         elif fragment.text.strip():  # never a silent 0: read it from the whole part, with low confidence
             out[c.id] = Fragment(part.id, fragment.text, f"{fragment.how}; no marker for "
                                  f"{c.id.replace('_', ' ')} was found, so the whole answer to {part.id} was read",
-                                 min(fragment.confidence, 0.5), grids=fragment.grids, source=fragment.source)
+                                 min(fragment.confidence, 0.5), grids=fragment.grids, source=fragment.source,
+                                 math=fragment.math)
     return out
 
 

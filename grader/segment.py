@@ -21,7 +21,7 @@ PDF's text layer splits some of them across lines ("Question\\n3", "3.2\\n(a)").
 4. gives each part the text from its heading(s) to the next heading; when "Answer N" markers exist,
    only headings inside answers count; a heading whose span holds nothing but blanked question
    text is dropped (the template's "2.1 Show that ..." left unanswered);
-5. attaches grids found by a reader to the part whose text holds them.
+5. attaches grids (and formulas) found by a reader to the part whose text holds them.
 """
 
 from __future__ import annotations
@@ -342,13 +342,14 @@ def segment(doc: Document, rubric: Rubric, question_lines: set[str] | None = Non
         if found:
             body = "\n".join(_piece(text, s, e) for s, e, _ in found)
             grids = tuple(g for g in doc.grids if any(s <= g.offset < e for s, e, _ in found))
+            math = tuple(m for m in doc.math if any(s <= m.offset < e for s, e, _ in found))
             first = found[0][2]
             line = text.count("\n", 0, first.start) + 1
             how = f"heading '{first.text[:30]}' at line {line} of {doc.source}"
             if len(found) > 1:
                 how += f" (+{len(found) - 1} more heading{'s' if len(found) > 2 else ''})"
             fragments[part.id] = Fragment(part.id, body, how, min(h.confidence for _, _, h in found),
-                                          grids=grids, source=doc.source)
+                                          grids=grids, source=doc.source, math=math)
     _attach_stray_grids(doc, rubric, fragments, spans)
     _fallback_to_question_zone(text, doc, rubric, headings, answer_zones, fragments)
     return fragments
@@ -396,7 +397,7 @@ def _attach_stray_grids(doc: Document, rubric: Rubric, fragments: dict[str, Frag
                                           grids=(grid,), source=doc.source)
         else:
             fragments[part_id] = Fragment(part_id, old.text, old.how, old.confidence, old.structured,
-                                          old.grids + (grid,), old.source)
+                                          old.grids + (grid,), old.source, old.math)
 
 
 def _fallback_to_question_zone(text: str, doc: Document, rubric: Rubric, headings: list[Heading],
@@ -414,9 +415,10 @@ def _fallback_to_question_zone(text: str, doc: Document, rubric: Rubric, heading
             continue  # other parts of this question have headings: this one is really missing
         body = "\n".join(_piece(text, s, e) for s, e in answer_zones[part.question])
         grids = tuple(g for g in doc.grids if _inside(g.offset, answer_zones[part.question]))
+        math = tuple(m for m in doc.math if _inside(m.offset, answer_zones[part.question]))
         fragments[part.id] = Fragment(part.id, body, f"no heading for {part.id}: the whole answer to "
                                       f"question {part.question} in {doc.source}", 0.5,
-                                      grids=grids, source=doc.source)
+                                      grids=grids, source=doc.source, math=math)
 
 
 def _from_sheet(doc: Document, rubric: Rubric) -> dict[str, Fragment]:

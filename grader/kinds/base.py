@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from grader.ingest.document import GridFinding
+from grader.ingest.document import GridFinding, MathSpan
 
 if TYPE_CHECKING:
     from grader.rubric import Component
@@ -39,6 +39,7 @@ class Fragment:
     structured: Any = None  # the raw value from a structured answer sheet, if any
     grids: tuple[GridFinding, ...] = ()
     source: str = ""
+    math: tuple[MathSpan, ...] = ()  # formulas the reader rebuilt within the fragment (PDF glyphs)
 
     @property
     def empty(self) -> bool:

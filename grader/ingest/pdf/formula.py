@@ -233,7 +233,7 @@ def _limit_group(free: set, op: Glyph, upper: bool) -> list[Glyph]:
 
 
 def _operators(free: set, atoms: list, ctx: _Context, depth: int) -> None:
-    for op in sorted((g for g in free if g.role in ("op", "int")), key=lambda g: g.x0):
+    for op in sorted((g for g in free if g.role in ("op", "int") and g.tall), key=lambda g: g.x0):
         upper = _limit_group(free, op, True)
         free.difference_update(upper)
         lower = _limit_group(free, op, False)
@@ -317,7 +317,7 @@ def _main_baseline(atoms: list[_Atom]) -> tuple[float | None, float]:
         else:
             groups.append([a])
     best = max(groups, key=lambda g: (len(g), -min(a.x0 for a in g)))
-    return sum(a.base for a in best) / len(best), top_size
+    return sorted(a.base for a in best)[len(best) // 2], top_size
 
 
 def _line(atoms: list[_Atom], ctx: _Context, depth: int) -> tuple:
@@ -328,7 +328,10 @@ def _line(atoms: list[_Atom], ctx: _Context, depth: int) -> tuple:
     satellites: list[_Atom] = []
     axis = base - 0.25 * size if base is not None else None
     for a in atoms:
-        if base is None or (abs(a.base - base) <= tol if a.base is not None else abs(a.centre - axis) <= 0.3 * size):
+        # on the line: at its height, and full-size (a script may drop very little, or a superscript
+        # of a subscript come back to the baseline: J_{F^{-1}})
+        level = a.base is not None and abs(a.base - base) <= tol and a.size >= 0.85 * size
+        if base is None or (level if a.base is not None else abs(a.centre - axis) <= 0.3 * size):
             main.append(a)
         else:
             satellites.append(a)
@@ -432,7 +435,7 @@ def _words(main: list[_Atom]) -> list[_Atom]:
     for a in main:
         g = a.glyph
         upright = (g is not None and g.fam == "text" and len(g.c) == 1 and g.c.isalpha() and g.c.isascii()
-                   and isinstance(a.node, Sym) and not g.tex.startswith(r"\mathbf"))
+                   and isinstance(a.node, Sym) and not g.tex.startswith(r"\mathbf") and not g.italic)
         if upright and run and (g.space_before or g.x0 - run[-1].x1 > 0.25 * g.size
                                 or abs(g.base - run[-1].glyph.base) > 0.1 * g.size):
             if g.space_before and _is_text_word(run) is not None:

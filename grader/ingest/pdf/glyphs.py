@@ -34,6 +34,7 @@ class Glyph:
     line: int = -1  # the index of the text line it came from
     space_before: bool = False  # the text layer put a space before it
     accents: tuple[str, ...] = ()  # accents set over it (\\hat ...), outermost first
+    italic: bool = False  # set in an italic font (math italic in Times-based math: mathptmx)
 
     @property
     def cx(self) -> float:
@@ -42,6 +43,11 @@ class Glyph:
     @property
     def cy(self) -> float:
         return (self.top + self.bottom) / 2
+
+    @property
+    def tall(self) -> bool:
+        """A display-size operator (a \\sum with limits above and below), not a text-size one."""
+        return self.bottom - self.top > 1.25 * self.size
 
     @property
     def big(self) -> bool:
@@ -89,6 +95,7 @@ def span_glyphs(span: dict, line: int, space: bool = False) -> tuple[list[Glyph]
     font = span["font"]
     fam = family(font)
     size = span["size"]
+    italic = bool(span["flags"] & 2)
     out: list[Glyph] = []
     for ch in span["chars"]:
         c = ch["c"]
@@ -107,7 +114,7 @@ def span_glyphs(span: dict, line: int, space: bool = False) -> tuple[list[Glyph]
             top, bottom = ch["bbox"][1], ch["bbox"][3]
         else:
             top, bottom = base - ASCENT * size, base + DESCENT * size
-        out.append(Glyph(c, tex, role, x0, x1, top, bottom, base, size, fam, font, line, space))
+        out.append(Glyph(c, tex, role, x0, x1, top, bottom, base, size, fam, font, line, space, (), italic))
         space = False
     return out, space
 

@@ -132,6 +132,12 @@ def _relabel_checked_item(text: str, prev_option: str | None) -> tuple[str, str 
     Returns the line and the option the following lines belong to."""
     m = _OPTION_LINE.match(text)
     if m:
+        if "✓" in text[m.end():] and "[" not in text[:m.start(1)]:
+            # the mark after its option's text, on the same line: "(b) ... ✓" -> "[x] (b) ..."
+            head = text[:len(text) - len(text.lstrip())]
+            rest = text[len(head):].replace("✓", "").rstrip()
+            return f"{head}[x] {rest.removeprefix('• ')}" if not rest.startswith("•") else \
+                f"{head}• [x] {rest[1:].lstrip()}", m.group(1)
         return text, m.group(1)
     if not prev_option or "✓" not in text:
         return text, prev_option

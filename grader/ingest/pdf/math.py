@@ -27,6 +27,8 @@ from grader.ingest.pdf.symbols import (MARKERS, MATH_FAMILIES, OPERATOR_NAMES, e
 
 MAX_ZONE_GLYPHS = 20_000  # per page: more is not read as math (the text layer's lines stay)
 _TAG = re.compile(r"^\((?:\d+(?:\.\d+)*[a-z]?|[*†‡]+)\)$")
+_LABEL = re.compile(r"^(?:[QqPp]?\d+(?:\.\d+)+(?:\.?[a-h])?[.):]*|[QqPp]?\d+(?:\.?[a-h])?[.):]+"
+                    r"|\(?(?:[a-h]|[ivx]{1,4}|\d{1,2})\)[.:]?|[a-h]\.)$")
 _PUNCT = ".,;:"
 
 
@@ -161,6 +163,28 @@ def _with_tags(rows: list[tuple[list[Glyph], list[Rule]]]) -> list[tuple[list[Gl
     return out
 
 
+def _with_limits(rows: list[tuple[list[Glyph], list[Rule]]]) -> list[tuple[list[Glyph], list[Rule]]]:
+    """Limits under an operator name (\\max_D, \\lim_{n \\to \\infty} in a display) are a row of small
+    glyphs just under its upright letters: join them to it."""
+    out = [r for r in rows]
+    for row in rows:
+        glyphs = row[0]
+        if row[1] or max(g.size for g in glyphs) > 9.0 and len(glyphs) > 12:
+            continue
+        top, cx = min(g.top for g in glyphs), (min(g.x0 for g in glyphs) + max(g.x1 for g in glyphs)) / 2
+        for other in out:
+            if other is row:
+                continue
+            word = [g for g in other[0] if g.fam == "text" and not g.italic and g.c.isalpha() and g.c.islower()
+                    and g.x0 - 0.2 <= cx <= g.x1 + 0.2 and 0 < top - g.base < 0.3 * g.size
+                    and all(h.size <= 0.8 * g.size for h in glyphs)]
+            if word:
+                other[0].extend(glyphs)
+                out.remove(row)
+                break
+    return out
+
+
 def _touch(g: Glyph, h: Glyph) -> bool:
     """Is h set against g: its script, its limit, its accent, or enclosed by it?"""
     gap = h.x0 - g.x1
@@ -176,7 +200,7 @@ def _touch(g: Glyph, h: Glyph) -> bool:
         if ((g.hangs or g.big) and -0.3 * g.size < gap < 2.5 * g.size and not h.hangs and h.size >= 0.9 * g.size
                 and g.top < h.base - 0.25 * h.size < g.bottom):
             return True
-        centred = (g.role in ("op", "int") and h.size < 0.9 * g.size
+        centred = (g.role in ("op", "int") and g.tall and h.size < 0.9 * g.size
                    and g.x0 - 0.3 * g.size <= h.cx <= g.x1 + 0.3 * g.size)
         return centred and (g.top - 0.6 * g.size < h.bottom <= g.top + 0.3 * g.size
                             or g.bottom - 0.3 * g.size <= h.top < g.bottom + 0.6 * g.size)
@@ -187,9 +211,9 @@ def _touch(g: Glyph, h: Glyph) -> bool:
     if h.size <= 0.85 * g.size and -0.35 * g.size <= gap <= 0.45 * g.size:
         # a script: its baseline within the base's height, its top above the base's bottom
         return g.top + 0.15 * g.size < h.base <= g.base + 0.5 * g.size and h.top < g.bottom - 0.1 * g.size
-    if h.size <= 0.85 * g.size and g.role == "ord" and g.fam == "text" and g.x0 - 0.2 <= h.cx <= g.x1 + 0.2:
-        # limits under an operator name (\max_x, \lim_{n \to \infty}) sit just under its letters
-        return 0 < h.top - g.base < 0.25 * g.size
+    if g.size <= 0.85 * h.size and -0.2 * h.size <= gap <= 0.5 * h.size:
+        # what follows a script, back on the line: p_{F^{-1}(X)}(u)
+        return g.base - 0.5 * h.size <= h.base <= g.base + 0.6 * h.size and g.top < h.bottom
     return False
 
 
@@ -242,7 +266,7 @@ def _chunks(glyphs: list[Glyph], rules: list[Rule]) -> list[tuple[float, float, 
     """The row cut into pieces at spaces and gaps of its main line; a glyph off the main line goes
     with the piece over which its centre lies, a rule joins the pieces it spans."""
     base, size = _main_base(glyphs)
-    main = sorted((g for g in glyphs if abs(g.base - base) < 0.15 * size and not g.hangs
+    main = sorted((g for g in glyphs if not _off_line(g, base, size) and not g.hangs
                    and not (g.role == "accent" and g.x1 - g.x0 < 0.1)), key=lambda g: g.x0)
     pieces: list[list] = []  # [x0, x1, glyphs, rules]
     for g in main:
@@ -287,24 +311,34 @@ def _chunks(glyphs: list[Glyph], rules: list[Rule]) -> list[tuple[float, float, 
     return [(p[0], p[1], p[2], p[3]) for p in merged]
 
 
-def _kind(glyphs: list[Glyph], rules: list[Rule], base: float, size: float) -> str:
+def _off_line(g: Glyph, base: float, size: float) -> bool:
+    """Off the row's main line: raised or lowered, or smaller and shifted even a little (x_j)."""
+    shift = abs(g.base - base)
+    return shift > 0.15 * size or (g.size < 0.85 * size and shift > 0.05 * size)
+
+
+def _kind(glyphs: list[Glyph], rules: list[Rule], base: float, size: float, italic_math: bool) -> str:
     """'math', 'text' (a word of prose), or 'neutral' (digits, operators, \\log, JSD ...)."""
     if rules:
         return "math"
-    if all(marker_text(g.c, g.tex) in MARKERS for g in glyphs):
-        return "text"  # a checkbox or a bullet set from a math font
     letters = ""
     math = False
     for g in glyphs:
-        if g.fam != "text" or (abs(g.base - base) > 0.15 * size and g.role != "accent"):
+        if marker_text(g.c, g.tex) in MARKERS:
+            letters += " "  # a checkbox or a bullet, even set from a math font, marks text
+        elif g.fam != "text" or (_off_line(g, base, size) and g.role != "accent"):
             math = True
         elif g.c.isalpha():
-            letters += g.c
+            if letters and letters[-1] != " " and (letters[-1] == "_") != g.italic:
+                letters += " "  # \log w: an upright name, then an italic variable
+            letters += g.c if not (g.italic and italic_math) else "_"  # an italic letter may be a variable
         else:
             letters += " "
     if math:
         return "math"
-    words = [w for w in letters.split() if w]
+    # italic letters alone or in pairs (p(x), dz in Times-based math) are variables; longer italic
+    # words are emphasis
+    words = [w.replace("_", "x") for w in letters.split() if w and not (set(w) == {"_"} and len(w) <= 2)]
     if all(len(w) <= 2 for w in words) and glyphs and all(g.tex.startswith(r"\mathbf") for g in glyphs
                                                          if g.c.isalpha()):
         return "neutral"  # bold letters: vectors and matrices (\mathbf{W}\mathbf{x})
@@ -335,12 +369,17 @@ def _boxed(reading: Reading, glyphs: list[Glyph], frames: list[tuple]) -> Readin
     return reading
 
 
-def _read_row(glyphs: list[Glyph], rules: list[Rule], frames: list[tuple]
+def _read_row(glyphs: list[Glyph], rules: list[Rule], frames: list[tuple], italic_math: bool = False
               ) -> tuple[str, list[tuple[int, int, Reading]], bool]:
-    """The row's text, its formulas (start, end, reading), and whether it is displayed math."""
+    """The row's text, its formulas (start, end, reading), and whether it is displayed math.
+    `italic_math`: the page sets its variables in a text italic (no math italic font)."""
     base, size = _main_base(glyphs)
     chunks = _chunks(glyphs, rules)
-    kinds = [_kind(c[2], c[3], base, size) for c in chunks]
+    kinds = [_kind(c[2], c[3], base, size, italic_math) for c in chunks]
+    for i in range(min(2, len(chunks) - 1)):  # "4.6.a)", "3.2 (a).", "(b)": a heading or an item's label
+        if kinds[i] != "neutral" or not _LABEL.match(_text_of(chunks[i][2]).replace(" ", "")):
+            break
+        kinds[i] = "text"
     tag = ""
     if len(chunks) > 1 and kinds[-1] != "math" and _TAG.match(_text_of(chunks[-1][2]).replace(" ", "")):
         if chunks[-1][0] - chunks[-2][1] > 2 * size:  # an equation number at the margin
@@ -350,7 +389,11 @@ def _read_row(glyphs: list[Glyph], rules: list[Rule], frames: list[tuple]
         return _tidy(_text_of(glyphs)), [], False
     first = kinds.index("math")
     last = len(kinds) - 1 - kinds[::-1].index("math")
-    display = all(k != "text" for k in kinds[:first]) and all(k != "text" for k in kinds[last + 1:])
+    inside = [_text_of(c[2]) for c, k in zip(chunks[first:last], kinds[first:last]) if k == "text"]
+    # displayed math: nothing but math on its row, with at most a few words between ("for all");
+    # a capitalised word there starts a sentence: inline math in a line of text
+    display = (all(k != "text" for k in kinds[:first]) and all(k != "text" for k in kinds[last + 1:])
+               and len(inside) <= 4 and not any(w[:1].isupper() and not w.isupper() for w in inside))
     if display:
         shown = glyphs if not tag else [g for c in chunks for g in c[2]]
         reading = _boxed(read(shown, rules), shown, frames)
@@ -365,14 +408,15 @@ def _read_row(glyphs: list[Glyph], rules: list[Rule], frames: list[tuple]
             runs[-1].append(i)
         else:
             runs.append([i])
-    runs = [r for r in runs if any(kinds[i] == "math" for i in r)]
+    runs = [_trim_names(r, kinds, chunks) for r in runs if any(kinds[i] == "math" for i in r)]
     text, spans, done = "", [], 0
     for run in runs:
         head = [g for c in chunks[done:run[0]] for g in c[2]]
         run_glyphs = [g for i in run for g in chunks[i][2]]
         run_rules = [r for i in run for r in chunks[i][3]]
-        trail = _trailing_punctuation(run_glyphs, base, size)
-        run_glyphs = [g for g in run_glyphs if g not in trail]
+        lead, trail = _marks_around(run_glyphs, base, size)
+        run_glyphs = [g for g in run_glyphs if g not in trail and g not in lead]
+        head += lead
         if head:
             text += _tidy(_text_of(head)) + " "
         reading = _boxed(read(run_glyphs, run_rules), run_glyphs, frames) if run_glyphs else read([], run_rules)
@@ -380,7 +424,7 @@ def _read_row(glyphs: list[Glyph], rules: list[Rule], frames: list[tuple]
         text += f"${reading.latex}$"
         spans.append((start, len(text), reading))
         if trail:
-            text += "".join(g.c for g in trail)
+            text += _tidy(_text_of(trail))
         text += " "
         done = run[-1] + 1
     tail = [g for c in chunks[done:] for g in c[2]]
@@ -388,15 +432,32 @@ def _read_row(glyphs: list[Glyph], rules: list[Rule], frames: list[tuple]
     return text, spans, False
 
 
-def _trailing_punctuation(glyphs: list[Glyph], base: float, size: float) -> list[Glyph]:
-    main = sorted((g for g in glyphs if abs(g.base - base) < 0.15 * size), key=lambda g: g.x0)
+def _trim_names(run: list[int], kinds: list[str], chunks: list) -> list[int]:
+    """A capitalised name written apart at the edge of a formula ("forward KL $D_{KL}[...]$") is
+    the prose's: the formula starts after it."""
+    def name(i: int) -> bool:
+        text = _text_of(chunks[i][2]).strip(_PUNCT + " ")
+        return kinds[i] == "neutral" and text.isalpha() and text.isupper()
+    while len(run) > 1 and name(run[0]):
+        run = run[1:]
+    while len(run) > 1 and name(run[-1]):
+        run = run[:-1]
+    return run
+
+
+def _marks_around(glyphs: list[Glyph], base: float, size: float) -> tuple[list[Glyph], list[Glyph]]:
+    """Checkboxes and check marks before a formula, punctuation and marks after it: text, not math."""
+    main = sorted((g for g in glyphs if not _off_line(g, base, size)), key=lambda g: g.x0)
+    lead: list[Glyph] = []
+    while len(main) > 1 and marker_text(main[0].c, main[0].tex) in MARKERS:
+        lead.append(main.pop(0))
     trail: list[Glyph] = []
-    while main and main[-1].c in _PUNCT and main[-1].fam in ("text", "mi") and (len(main) > 1):
-        if any(g.x1 > main[-1].x0 + 0.1 and g is not main[-1] and abs(g.base - base) >= 0.15 * size
-               for g in glyphs):
+    while len(main) > 1 and (marker_text(main[-1].c, main[-1].tex) in MARKERS
+                             or main[-1].c in _PUNCT and main[-1].fam in ("text", "mi")):
+        if any(g.x1 > main[-1].x0 + 0.1 and g is not main[-1] and _off_line(g, base, size) for g in glyphs):
             break  # a script after it: part of the formula
         trail.insert(0, main.pop())
-    return trail
+    return lead, trail
 
 
 # ---------------------------------------------------------------------------------- the page
@@ -429,7 +490,8 @@ def rewrite_lines(lines: list[_Line], page) -> list[_Line]:
     y1 = max(g.bottom for g in glyphs) + 20
     rules = [r for r in rules if r.x1 > x0 and r.x0 < x1 and y0 < r.y < y1
              and r.width < 0.45 * page.rect.width]
-    rows = _with_tags(_rows(glyphs, rules, span_of))
+    rows = _with_limits(_with_tags(_rows(glyphs, rules, span_of)))
+    italic_math = not any(g.fam in ("mi", "umath") for g in glyphs)
     zone_set = set(zone)
     by_first: dict[int, list[tuple[list[Glyph], list[Rule]]]] = {}
     for row in rows:
@@ -444,7 +506,7 @@ def rewrite_lines(lines: list[_Line], page) -> list[_Line]:
         for row_glyphs, row_rules in sorted(by_first.get(i, []), key=lambda r: min(g.base for g in r[0])):
             lines_of_row = {g.line for g in row_glyphs}
             hidden = [h for j in sorted(lines_of_row) for h in lines[j].hidden] if min(lines_of_row) == i else []
-            text, spans, display = _read_row(row_glyphs, row_rules, frames)
+            text, spans, display = _read_row(row_glyphs, row_rules, frames, italic_math)
             box = (min(g.x0 for g in row_glyphs), min(g.top for g in row_glyphs),
                    max(g.x1 for g in row_glyphs), max(g.bottom for g in row_glyphs))
             if not spans and _whole_lines(lines, lines_of_row, row_glyphs):

@@ -22,16 +22,17 @@ from functools import lru_cache
 
 # Families of fonts, from the base font name (the subset prefix "ABCDEF+" removed).
 _FAMILIES = [
-    ("ex", re.compile(r"^(?:cmex|lmex|ex[a-z]*math|eufex|txex|pxex|mathpazo.*ex)", re.I)),
+    ("ex", re.compile(r"^(?:cmex|lmex|txex|pxex|newtxex|ntxexx?|zpzex|mtex|rmtmex)", re.I)),
     ("sy", re.compile(r"^(?:cmsy|cmbsy|lmsy|lmbsy)", re.I)),
-    ("mi", re.compile(r"^(?:cmmi|lmmi|cmmib|lmmib)", re.I)),
+    ("mi", re.compile(r"^(?:cmmi|lmmi|cmmib|lmmib|newtxmi|ntxmi|txmi|pxmi|zplmr|zpzmi|mtmi|rmtmi|eurm|eurb)", re.I)),
+    ("sym", re.compile(r"^(?:standardsym|symbol|txsy|pxsy|newtxsy|ntxsy|zpzsy|mtsy|rmtmsy)", re.I)),
     ("bb", re.compile(r"^msbm|^bbold|^dsrom", re.I)),
     ("am", re.compile(r"^msam", re.I)),
     ("frak", re.compile(r"^eu[fr][mb]", re.I)),
     ("scr", re.compile(r"^(?:rsfs|eus[mb])", re.I)),
     ("umath", re.compile(r"math|^stix|^xits|^cambria(?:math)?$|^asana", re.I)),
 ]
-MATH_FAMILIES = frozenset({"ex", "sy", "mi", "bb", "am", "frak", "scr", "umath"})
+MATH_FAMILIES = frozenset({"ex", "sy", "mi", "bb", "am", "frak", "scr", "umath", "sym"})
 _BOLD = re.compile(r"bold|^cm(?:mi)?b|^cmbx|^lmbx|bx\d|[-,]b(?:old)?$", re.I)
 
 
@@ -313,12 +314,12 @@ def meaning(ch: str, font: str) -> tuple[str, str]:
 
 
 # Words set upright in math that are operator names (\log, \max ...) or known quantities.
+# (Not words of prose: "mean" or "sign" next to a formula stay text.)
 OPERATOR_NAMES = frozenset({"log", "ln", "exp", "max", "min", "sup", "inf", "lim", "liminf", "limsup", "arg",
                             "argmax", "argmin", "det", "dim", "tr", "Tr", "sin", "cos", "tan", "sinh", "cosh",
-                            "tanh", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "deg", "ker", "gcd",
-                            "Pr", "var", "Var", "Cov", "cov", "diag", "sign", "sgn", "softmax", "rank", "mod",
-                            "KL", "JSD", "JS", "ELBO", "MSE", "ReLU", "sigmoid", "erf", "supp", "vec", "Bern",
-                            "Unif", "Cat", "Beta", "Dir", "Gamma", "Ber", "logit", "std", "mean", "median"})
+                            "tanh", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "ker", "gcd", "Pr", "var",
+                            "Var", "Cov", "cov", "diag", "sgn", "softmax", "KL", "JSD", "JS", "ELBO", "MSE",
+                            "ReLU", "sigmoid", "erf", "supp", "Bern", "Unif", "Ber", "logit"})
 _BUILTIN_OPERATORS = frozenset({"log", "ln", "exp", "max", "min", "sup", "inf", "lim", "liminf", "limsup", "arg",
                                 "det", "dim", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sec", "csc", "cot",
                                 "arcsin", "arccos", "arctan", "deg", "ker", "gcd", "Pr"})
