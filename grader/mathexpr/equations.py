@@ -71,9 +71,11 @@ def unbox(body: str) -> tuple[str, list[str]]:
 def _boxed(sides: tuple[str, ...], held: list[str]) -> bool:
     """Does a side of the equation lie in a box (a short side only when the box holds it alone)?"""
     boxes = ["".join(h.split()) for h in held]
-    for side in sides:
-        flat = "".join(side.split())
-        if flat and any(flat == box or (len(flat) >= 3 and flat in box) for box in boxes):
+    flats = ["".join(side.split()) for side in sides if side.strip()]
+    for box in boxes:
+        if flats and all(f in box for f in flats):  # the whole equation is in the box
+            return True
+        if any(f == box or (len(f) >= 3 and f in box) for f in flats):  # Q = \boxed{answer}
             return True
     return False
 

@@ -9,7 +9,7 @@ delimiter or a display sum starts at its origin and hangs below it, symbols.ex_e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from grader.ingest.pdf.symbols import ex_extent, family, meaning
 
@@ -35,6 +35,18 @@ class Glyph:
     space_before: bool = False  # the text layer put a space before it
     accents: tuple[str, ...] = ()  # accents set over it (\\hat ...), outermost first
     italic: bool = False  # set in an italic font (math italic in Times-based math: mathptmx)
+    seq: int = 0  # its place in the text layer's order (a ligature's letters share one position)
+
+    # what the glyph is in the layout, fixed once it is built (read many times)
+    hangs: bool = field(init=False)  # placed by its box, not on a baseline (extension-font glyphs)
+    big: bool = field(init=False)  # a delimiter grown to hold more than a line (\\left(, a matrix)
+    tall: bool = field(init=False)  # a display-size operator (a \\sum with limits over and under)
+
+    def __post_init__(self) -> None:
+        self.hangs = self.fam == "ex" or (self.role == "radical" and self.fam == "sy")
+        self.big = self.role in ("open", "close", "fence") and (
+            self.fam == "ex" or self.bottom - self.top > 1.3 * self.size)
+        self.tall = self.bottom - self.top > 1.25 * self.size
 
     @property
     def cx(self) -> float:
@@ -43,22 +55,6 @@ class Glyph:
     @property
     def cy(self) -> float:
         return (self.top + self.bottom) / 2
-
-    @property
-    def tall(self) -> bool:
-        """A display-size operator (a \\sum with limits above and below), not a text-size one."""
-        return self.bottom - self.top > 1.25 * self.size
-
-    @property
-    def big(self) -> bool:
-        """A delimiter grown to hold more than a line (\\left( around a fraction, a matrix)."""
-        return self.role in ("open", "close", "fence") and (
-            self.fam == "ex" or self.bottom - self.top > 1.3 * self.size)
-
-    @property
-    def hangs(self) -> bool:
-        """Placed by its box, not on a baseline (extension-font glyphs, the small radical)."""
-        return self.fam == "ex" or (self.role == "radical" and self.fam == "sy")
 
 
 @dataclass(slots=True, eq=False)

@@ -56,8 +56,9 @@ def _extent(line: _Line) -> tuple[float, float]:
 def _zone(lines: list[_Line], rules: list[Rule]) -> list[int]:
     """The lines that hold math, and the lines their glyphs touch (a numerator's line, a
     subscript's), closed transitively; never a line of grid labels."""
-    usable = [i for i, ln in enumerate(lines) if ln.spans and not ln.labels]
-    ext = {i: _extent(lines[i]) for i in usable}
+    ext = {i: _extent(ln) for i, ln in enumerate(lines) if ln.spans and not ln.labels}
+    usable = sorted(ext, key=lambda i: ext[i][0])
+    tops = [ext[i][0] for i in usable]
     seeds = [i for i in usable if any(is_math_font(sp["font"]) for sp in lines[i].spans)]
     zone = set(seeds)
     todo = list(seeds)
@@ -71,7 +72,7 @@ def _zone(lines: list[_Line], rules: list[Rule]) -> list[int]:
             if id(r) not in near_rules and r.x0 < x1 + size and r.x1 > x0 - size and top - 0.6 * size < r.y < bottom + 0.6 * size:
                 near_rules.add(id(r))
                 top, bottom = min(top, r.y - 1.2 * size), max(bottom, r.y + 1.2 * size)
-        for j in usable:
+        for j in usable[:bisect_left(tops, bottom)]:  # lines starting above this one's bottom
             if j in zone:
                 continue
             jt, jb = ext[j]
@@ -101,14 +102,32 @@ class _Sets:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+class _Grid:
+    """Glyphs bucketed by where they start and their baseline: neighbours without a scan of the page."""
+
+    CELL = 16.0
+
+    def __init__(self, glyphs: list[Glyph]):
+        self.cells: dict[tuple[int, int], list[int]] = {}
+        for i, g in enumerate(glyphs):
+            self.cells.setdefault((int(g.x0 // self.CELL), int(g.base // self.CELL)), []).append(i)
+
+    def near(self, x0: float, x1: float, y0: float, y1: float) -> list[int]:
+        """Indices of glyphs starting in [x0, x1] with a baseline in [y0, y1] (and a few more)."""
+        out: list[int] = []
+        c = self.CELL
+        for cy in range(int(y0 // c), int(y1 // c) + 1):
+            for cx in range(int(x0 // c), int(x1 // c) + 1):
+                out += self.cells.get((cx, cy), ())
+        return out
+
+
 def _rows(glyphs: list[Glyph], rules: list[Rule], span_of: list[int]) -> list[tuple[list[Glyph], list[Rule]]]:
     """Group glyphs (and rules) into rows: what is set on one line of the page, with everything
     that hangs from it (scripts, a fraction's parts, limits, accents)."""
     n = len(glyphs)
     items: list = glyphs + rules
     sets = _Sets(len(items))
-    order = sorted(range(n), key=lambda i: glyphs[i].x0)
-    xs = [glyphs[i].x0 for i in order]
     # glyphs of one span, and glyphs on one baseline close together
     for i in range(1, n):
         if span_of[i] == span_of[i - 1]:
@@ -119,19 +138,24 @@ def _rows(glyphs: list[Glyph], rules: list[Rule], span_of: list[int]) -> list[tu
         if (abs(ga.base - gb.base) < 0.06 * ga.size and not ga.hangs and not gb.hangs
                 and gb.x0 - ga.x1 < 2.5 * max(ga.size, gb.size)):
             sets.union(a, b)
+    grid = _Grid(glyphs)
     for i, g in enumerate(glyphs):
-        # what touches g on its right or left: scripts, limits, accents, what a big glyph encloses
-        lo = bisect_left(xs, g.x0 - 1.5 * g.size)
+        # what touches g on its right or left: scripts, limits, accents, what a big glyph encloses.
+        # Only the last glyph of a span (a script's base), small glyphs (scripts) and special ones
+        # ask: the others' neighbours are on their own line, or ask themselves
+        special = g.hangs or g.big or g.role not in ("ord", "punct", "bin", "rel", "open", "close")
+        if not special and g.size >= 8.0 and i < n - 1 and span_of[i + 1] == span_of[i]:
+            continue
         reach = g.x1 + (2.5 if g.hangs or g.big else 0.6) * g.size
-        for k in range(lo, n):
-            j = order[k]
+        level = 0.06 * g.size
+        for j in grid.near(g.x0 - 1.5 * g.size, reach, g.top - 1.5 * g.size, g.bottom + 1.5 * g.size):
             h = glyphs[j]
-            if h.x0 > reach:
-                break
-            if j != i and _touch(g, h):
+            if j == i or (not special and -level < h.base - g.base < level and h.size == g.size):
+                continue  # the same line: joined above
+            if _touch(g, h):
                 sets.union(i, j)
     for r_index, r in enumerate(rules, start=n):
-        for j in _rule_neighbours(r, glyphs, order, xs):
+        for j in _rule_neighbours(r, glyphs, grid):
             sets.union(r_index, j)
     groups: dict[int, tuple[list[Glyph], list[Rule]]] = {}
     for i, it in enumerate(items):
@@ -217,7 +241,7 @@ def _touch(g: Glyph, h: Glyph) -> bool:
     return False
 
 
-def _rule_neighbours(r: Rule, glyphs: list[Glyph], order: list[int], xs: list[float]) -> list[int]:
+def _rule_neighbours(r: Rule, glyphs: list[Glyph], grid: _Grid) -> list[int]:
     """What a rule joins into its row: the nearest line of glyphs over it and under it within its
     span (a fraction's numerator and denominator, a vinculum's radicand), and the glyphs beside it
     on the axis of the row it sits in. Only the nearest: an inline fraction on the next line of a
@@ -225,11 +249,10 @@ def _rule_neighbours(r: Rule, glyphs: list[Glyph], order: list[int], xs: list[fl
     above: list[int] = []
     below: list[int] = []
     beside: list[int] = []
-    for k in range(bisect_left(xs, r.x0 - 30.0), len(order)):
-        j = order[k]
+    for j in grid.near(r.x0 - 30.0, r.x1 + 20.0, r.y - 25.0, r.y + 35.0):
         h = glyphs[j]
         if h.x0 > r.x1 + 1.5 * h.size:
-            break
+            continue
         if r.x0 - 0.6 <= h.cx <= r.x1 + 0.6:
             if h.cy < r.y and r.y - h.bottom < 0.7 * h.size + 1:
                 above.append(j)
@@ -250,8 +273,11 @@ def _rule_neighbours(r: Rule, glyphs: list[Glyph], order: list[int], xs: list[fl
 
 # ---------------------------------------------------------------------------------- text and math
 
-def _main_base(glyphs: list[Glyph]) -> tuple[float, float]:
-    based = [g for g in glyphs if not g.hangs and g.role != "accent"] or glyphs
+def _main_base(glyphs: list[Glyph], rules: list[Rule]) -> tuple[float, float]:
+    """The row's main line: the baseline holding the most full-size glyphs, a fraction's numerator
+    and denominator (over and under a rule) not counting."""
+    parts = {id(g) for r in rules for g in glyphs if r.x0 - 0.6 <= g.cx <= r.x1 + 0.6 and abs(g.cy - r.y) < 1.5 * g.size}
+    based = [g for g in glyphs if not g.hangs and g.role != "accent" and id(g) not in parts] or glyphs
     size = max(g.size for g in based)
     counts: dict[int, int] = {}
     for g in based:
@@ -262,10 +288,10 @@ def _main_base(glyphs: list[Glyph]) -> tuple[float, float]:
     return sum(bases) / len(bases), size
 
 
-def _chunks(glyphs: list[Glyph], rules: list[Rule]) -> list[tuple[float, float, list[Glyph], list[Rule]]]:
-    """The row cut into pieces at spaces and gaps of its main line; a glyph off the main line goes
-    with the piece over which its centre lies, a rule joins the pieces it spans."""
-    base, size = _main_base(glyphs)
+def _chunks(glyphs: list[Glyph], rules: list[Rule], base: float, size: float
+            ) -> list[tuple[float, float, list[Glyph], list[Rule]]]:
+    """The row (main line at `base`) cut into pieces at spaces and gaps of its main line; a glyph off
+    the main line goes with the piece over which its centre lies, a rule joins the pieces it spans."""
     main = sorted((g for g in glyphs if not _off_line(g, base, size) and not g.hangs
                    and not (g.role == "accent" and g.x1 - g.x0 < 0.1)), key=lambda g: g.x0)
     pieces: list[list] = []  # [x0, x1, glyphs, rules]
@@ -279,8 +305,9 @@ def _chunks(glyphs: list[Glyph], rules: list[Rule]) -> list[tuple[float, float, 
     for g in sorted((g for g in glyphs if g not in on_main), key=lambda g: g.x0):
         if g.role == "accent" and g.x1 - g.x0 < 0.1:  # a combining mark goes with what follows it
             home = min((p for p in pieces if p[1] > g.x0 + 0.1), key=lambda p: p[0], default=None)
-        else:
-            home = next((p for p in pieces if p[0] - 0.3 <= g.cx <= p[1] + 0.3), None)
+        else:  # over a piece, or hanging from the end of one (a script after its base)
+            home = next((p for p in pieces if p[0] - 0.3 <= g.cx <= p[1] + 0.3), None) or next(
+                (p for p in pieces if p[1] - 0.1 <= g.x0 <= p[1] + 0.3 * size), None)
         if home is None:
             pieces.append([g.x0, g.x1, [g], []])
             pieces.sort(key=lambda p: p[0])
@@ -347,11 +374,23 @@ def _kind(glyphs: list[Glyph], rules: list[Rule], base: float, size: float, ital
     return "neutral"
 
 
+def _reading_order(glyphs: list[Glyph]) -> list[Glyph]:
+    """Left to right; glyphs starting at the same place (the letters of a ligature, "ﬁ" -> "f",
+    "i" beside the next letter) keep the text layer's order."""
+    ordered = sorted(glyphs, key=lambda g: (g.x0, g.base))
+    for i in range(1, len(ordered)):
+        j = i
+        while j > 0 and ordered[j].x0 - ordered[j - 1].x0 < 0.3 and ordered[j].seq < ordered[j - 1].seq:
+            ordered[j - 1], ordered[j] = ordered[j], ordered[j - 1]
+            j -= 1
+    return ordered
+
+
 def _text_of(glyphs: list[Glyph]) -> str:
     """Glyphs of text as the text layer would give them: spaces where it put them or where a gap
     opens, markers (☐ ✓ •) as their character."""
     out, last = "", None
-    for g in sorted(glyphs, key=lambda g: (g.x0, g.base)):
+    for g in _reading_order(glyphs):
         gap = last is not None and g.x0 - last.x1 > 0.2 * g.size
         out += (" " if out and (g.space_before or gap) else "") + marker_text(g.c, g.tex)
         last = g
@@ -373,8 +412,8 @@ def _read_row(glyphs: list[Glyph], rules: list[Rule], frames: list[tuple], itali
               ) -> tuple[str, list[tuple[int, int, Reading]], bool]:
     """The row's text, its formulas (start, end, reading), and whether it is displayed math.
     `italic_math`: the page sets its variables in a text italic (no math italic font)."""
-    base, size = _main_base(glyphs)
-    chunks = _chunks(glyphs, rules)
+    base, size = _main_base(glyphs, rules)
+    chunks = _chunks(glyphs, rules, base, size)
     kinds = [_kind(c[2], c[3], base, size, italic_math) for c in chunks]
     for i in range(min(2, len(chunks) - 1)):  # "4.6.a)", "3.2 (a).", "(b)": a heading or an item's label
         if kinds[i] != "neutral" or not _LABEL.match(_text_of(chunks[i][2]).replace(" ", "")):
@@ -437,7 +476,7 @@ def _trim_names(run: list[int], kinds: list[str], chunks: list) -> list[int]:
     the prose's: the formula starts after it."""
     def name(i: int) -> bool:
         text = _text_of(chunks[i][2]).strip(_PUNCT + " ")
-        return kinds[i] == "neutral" and text.isalpha() and text.isupper()
+        return kinds[i] == "neutral" and len(text) >= 2 and text.isalpha() and text.isupper()
     while len(run) > 1 and name(run[0]):
         run = run[1:]
     while len(run) > 1 and name(run[-1]):
@@ -477,7 +516,9 @@ def rewrite_lines(lines: list[_Line], page) -> list[_Line]:
         space = False
         for sp in lines[i].spans:
             got, space = span_glyphs(sp, i, space)
-            glyphs += got
+            for g in got:
+                g.seq = len(glyphs)
+                glyphs.append(g)
             span_of += [span_id] * len(got)
             span_id += 1
     if not glyphs or len(glyphs) > MAX_ZONE_GLYPHS:
@@ -491,7 +532,9 @@ def rewrite_lines(lines: list[_Line], page) -> list[_Line]:
     rules = [r for r in rules if r.x1 > x0 and r.x0 < x1 and y0 < r.y < y1
              and r.width < 0.45 * page.rect.width]
     rows = _with_limits(_with_tags(_rows(glyphs, rules, span_of)))
-    italic_math = not any(g.fam in ("mi", "umath") for g in glyphs)
+    # variables set in the text italic (mathptmx and other Times-based math): no letter on the page
+    # comes from a math italic font
+    italic_math = sum(1 for g in glyphs if g.fam in ("mi", "umath") and g.c.isalpha()) <= 2
     zone_set = set(zone)
     by_first: dict[int, list[tuple[list[Glyph], list[Rule]]]] = {}
     for row in rows:
@@ -506,6 +549,10 @@ def rewrite_lines(lines: list[_Line], page) -> list[_Line]:
         for row_glyphs, row_rules in sorted(by_first.get(i, []), key=lambda r: min(g.base for g in r[0])):
             lines_of_row = {g.line for g in row_glyphs}
             hidden = [h for j in sorted(lines_of_row) for h in lines[j].hidden] if min(lines_of_row) == i else []
+            if _plain_text(row_glyphs, row_rules) and _whole_lines(lines, lines_of_row, row_glyphs):
+                _flush(pending_display, out)  # text alone: the text layer's own lines
+                out += [lines[j] for j in sorted(lines_of_row)]
+                continue
             text, spans, display = _read_row(row_glyphs, row_rules, frames, italic_math)
             box = (min(g.x0 for g in row_glyphs), min(g.top for g in row_glyphs),
                    max(g.x1 for g in row_glyphs), max(g.bottom for g in row_glyphs))
@@ -540,6 +587,15 @@ def _traced_accents(page, glyphs: list[Glyph], span_of: list[int]) -> tuple[list
         kept.append(g)
         kept_spans.append(s)
     return kept, kept_spans
+
+
+def _plain_text(glyphs: list[Glyph], rules: list[Rule]) -> bool:
+    """A row of text alone: text fonts, one baseline, one size (no formula to read)."""
+    if rules:
+        return False
+    first = glyphs[0]
+    return all(g.fam == "text" and abs(g.base - first.base) < 0.1 and abs(g.size - first.size) < 0.5
+               for g in glyphs)
 
 
 def _whole_lines(lines: list[_Line], indices: set[int], glyphs: list[Glyph]) -> bool:

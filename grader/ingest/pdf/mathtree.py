@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+_ENDS_COMMAND = re.compile(r"\\[A-Za-z]+$")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+_SPACES = re.compile(r" {2,}")
+_SIMPLE = re.compile(r"[\w.∞′'*]+")
 _ENVIRONMENTS = {"(": "pmatrix", "[": "bmatrix", "|": "vmatrix", r"\|": "Vmatrix", r"\{": "Bmatrix"}
 
 
@@ -72,7 +76,7 @@ class Reading:
 # ------------------------------------------------------------------------------------ LaTeX
 
 def _needs_space(left: str, right: str) -> bool:
-    return bool(left) and bool(right) and re.search(r"\\[A-Za-z]+$", left) is not None and right[0].isalnum()
+    return bool(left) and bool(right) and right[0].isalnum() and _ENDS_COMMAND.search(left) is not None
 
 
 def _join(parts: list[str]) -> str:
@@ -86,7 +90,7 @@ def _join(parts: list[str]) -> str:
 
 def _group(nodes: tuple | None) -> str:
     inner = latex(nodes or ())
-    if len(inner) == 1 or re.fullmatch(r"\\[A-Za-z]+", inner):
+    if len(inner) == 1 or _COMMAND.fullmatch(inner):
         return inner if len(inner) == 1 else "{" + inner + "}"
     return "{" + inner + "}"
 
@@ -156,7 +160,7 @@ def latex(nodes: tuple | list) -> str:
         elif isinstance(node, Sym) and node.role == "punct" and text == ",":
             text = ", "
         parts.append(text)
-    return re.sub(r" {2,}", " ", _join(parts)).strip()
+    return _SPACES.sub(" ", _join(parts)).strip()
 
 
 # ------------------------------------------------------------------------------------ plain
@@ -189,7 +193,7 @@ def _sym_plain(tex: str) -> str:
 
 def _wrapped(nodes: tuple | None) -> str:
     inner = plain(nodes or ())
-    simple = re.fullmatch(r"[\w.∞′'*]+", inner) is not None
+    simple = _SIMPLE.fullmatch(inner) is not None
     return inner if simple else f"({inner})"
 
 
@@ -235,4 +239,4 @@ def plain(nodes: tuple | list) -> str:
         if out and part and out[-1].isalpha() and part[0].isalpha():
             out += " "
         out += part
-    return re.sub(r" {2,}", " ", out).strip()
+    return _SPACES.sub(" ", out).strip()

@@ -271,6 +271,7 @@ def _alphanumeric(ch: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def meaning(ch: str, font: str) -> tuple[str, str]:
     """(latex, role) of one glyph as the text layer gives it, in the font it is set in.
 
