@@ -101,6 +101,8 @@ def _region(glyphs: list[Glyph], rules: list[Rule], ctx: _Context, depth: int) -
     if depth > MAX_DEPTH:
         ctx.doubt("formula nested too deeply to read", 0.3)
         return (Sym("?", "unknown"),)
+    if not rules and _flat(glyphs):  # x, p(x), a + b: one line of plain glyphs, nothing to place
+        return tuple(a.node for a in _words([_atom(g) for g in sorted(glyphs, key=lambda g: g.x0)]))
     glyphs = _merge_pieces(glyphs)
     atoms: list[_Atom] = []
     free = set(glyphs)
@@ -109,13 +111,26 @@ def _region(glyphs: list[Glyph], rules: list[Rule], ctx: _Context, depth: int) -
     _radicals(glyphs, rules, free, rules_left, atoms, ctx, depth)
     _fractions(free, rules_left, atoms, ctx, depth)
     _operators(free, atoms, ctx, depth)
-    for g in sorted(free, key=lambda g: g.x0):
-        node = Sym(g.tex, g.role, big=g.big)
-        for command in reversed(g.accents):
-            node = Accent(command, (node,))
-        atoms.append(_Atom(node, g.x0, g.x1, g.top, g.bottom, None if g.hangs else g.base, g.size, g,
-                           g.cy if g.hangs else None))
+    atoms += [_atom(g) for g in sorted(free, key=lambda g: g.x0)]
     return _line(atoms, ctx, depth)
+
+
+_PLACED = frozenset({"ord", "punct", "bin", "rel", "open", "close", "fence", "prime"})
+
+
+def _flat(glyphs: list[Glyph]) -> bool:
+    """One baseline, one size, no glyph that hangs, grows, carries limits or sits over another."""
+    first = glyphs[0]
+    return all(g.role in _PLACED and not g.hangs and not g.big and g.c != "/" and g.size == first.size
+               and abs(g.base - first.base) < 0.05 * first.size for g in glyphs)
+
+
+def _atom(g: Glyph) -> _Atom:
+    node = Sym(g.tex, g.role, big=g.big)
+    for command in reversed(g.accents):
+        node = Accent(command, (node,))
+    return _Atom(node, g.x0, g.x1, g.top, g.bottom, None if g.hangs else g.base, g.size, g,
+                 g.cy if g.hangs else None)
 
 
 def _merge_pieces(glyphs: list[Glyph]) -> list[Glyph]:

@@ -1,10 +1,8 @@
 r"""Formulas on a page: the lines that hold math are rebuilt from their glyphs, with each formula
 read as LaTeX (formula.py) in place of the pieces the text layer cut it into.
 
-A text layer puts a fraction's numerator and denominator on lines of their own and a subscript on
-the next line; here the glyphs of the lines around any math glyph are regrouped into rows: glyphs
-on one baseline, a script with its base, a fraction's parts with its bar, a sum with its limits, a
-big delimiter with what it encloses. In each row, words of text stay text and the rest is math:
+The glyphs of the lines around any math glyph are regrouped into rows (rows.py: a fraction's parts
+with its bar, a script with its base ...). In each row, words of text stay text and the rest is math:
 inline math becomes `$...$` inside its line; a row of math alone is displayed math, `\[ ... \]`,
 and rows of displayed math set close together (an align, an equation continued on the next row)
 are one display, `\[ row \\ row \]`, with `&` before relations that line up.
@@ -16,17 +14,16 @@ text layer's lines and cost nothing more.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 
+from grader.ingest.pdf import rows as rows_of
 from grader.ingest.pdf.formula import read
-from grader.ingest.pdf.glyphs import ASCENT, DESCENT, Glyph, Rule, combining_accents, page_rules, span_glyphs
+from grader.ingest.pdf.glyphs import Glyph, Rule, combining_accents, page_rules, span_glyphs
 from grader.ingest.pdf.layout import _Line, _tidy
 from grader.ingest.pdf.mathtree import Reading
-from grader.ingest.pdf.symbols import (MARKERS, MATH_FAMILIES, OPERATOR_NAMES, ex_extent, family, is_math_font,
-                                      marker_text)
+from grader.ingest.pdf.rows import TAG
+from grader.ingest.pdf.symbols import MARKERS, MATH_FAMILIES, OPERATOR_NAMES, family, is_math_font, marker_text
 
 MAX_ZONE_GLYPHS = 20_000  # per page: more is not read as math (the text layer's lines stay)
-_TAG = re.compile(r"^\((?:\d+(?:\.\d+)*[a-z]?|[*†‡]+)\)$")
 _LABEL = re.compile(r"^(?:[QqPp]?\d+(?:\.\d+)+(?:\.?[a-h])?[.):]*|[QqPp]?\d+(?:\.?[a-h])?[.):]+"
                     r"|\(?(?:[a-h]|[ivx]{1,4}|\d{1,2})\)[.:]?|[a-h]\.)$")
 _PUNCT = ".,;:"
@@ -35,240 +32,6 @@ _PUNCT = ".,;:"
 def math_fonts(page) -> set[str]:
     """The families of math fonts the page uses (symbols.family): none for a page of text."""
     return {fam for f in page.get_fonts() if (fam := family(f[3])) in MATH_FAMILIES}
-
-
-# ---------------------------------------------------------------------------------- zones
-
-def _extent(line: _Line) -> tuple[float, float]:
-    """How high and low the line's glyphs reach (an extension-font glyph hangs from its origin)."""
-    top, bottom = float("inf"), float("-inf")
-    for sp in line.spans:
-        y, size = sp["origin"][1], sp["size"]
-        if family(sp["font"]) == "ex":
-            for ch in sp["chars"]:
-                up, down = ex_extent(ord(ch["c"][0])) if ch["c"] and ord(ch["c"][0]) < 128 else (0.04, 1.16)
-                top, bottom = min(top, y - up * size), max(bottom, y + down * size)
-        else:
-            top, bottom = min(top, y - ASCENT * size), max(bottom, y + DESCENT * size)
-    return top, bottom
-
-
-def _zone(lines: list[_Line], rules: list[Rule]) -> list[int]:
-    """The lines that hold math, and the lines their glyphs touch (a numerator's line, a
-    subscript's), closed transitively; never a line of grid labels."""
-    ext = {i: _extent(ln) for i, ln in enumerate(lines) if ln.spans and not ln.labels}
-    usable = sorted(ext, key=lambda i: ext[i][0])
-    tops = [ext[i][0] for i in usable]
-    seeds = [i for i in usable if any(is_math_font(sp["font"]) for sp in lines[i].spans)]
-    zone = set(seeds)
-    todo = list(seeds)
-    near_rules = set()
-    while todo:
-        i = todo.pop()
-        top, bottom = ext[i]
-        x0, _, x1, _ = lines[i].bbox
-        size = max(lines[i].size, 4.0)
-        for r in rules:
-            if id(r) not in near_rules and r.x0 < x1 + size and r.x1 > x0 - size and top - 0.6 * size < r.y < bottom + 0.6 * size:
-                near_rules.add(id(r))
-                top, bottom = min(top, r.y - 1.2 * size), max(bottom, r.y + 1.2 * size)
-        for j in usable[:bisect_left(tops, bottom)]:  # lines starting above this one's bottom
-            if j in zone:
-                continue
-            jt, jb = ext[j]
-            jx0, _, jx1, _ = lines[j].bbox
-            near = jx0 < x1 + 3 * size and jx1 > x0 - 3 * size
-            if jt < bottom - 0.3 and jb > top + 0.3 and (near or _TAG.match(lines[j].text.strip())):
-                zone.add(j)
-                todo.append(j)
-    return sorted(zone)
-
-
-# ---------------------------------------------------------------------------------- rows
-
-class _Sets:
-    def __init__(self, n: int):
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
-class _Grid:
-    """Glyphs bucketed by where they start and their baseline: neighbours without a scan of the page."""
-
-    CELL = 16.0
-
-    def __init__(self, glyphs: list[Glyph]):
-        self.cells: dict[tuple[int, int], list[int]] = {}
-        for i, g in enumerate(glyphs):
-            self.cells.setdefault((int(g.x0 // self.CELL), int(g.base // self.CELL)), []).append(i)
-
-    def near(self, x0: float, x1: float, y0: float, y1: float) -> list[int]:
-        """Indices of glyphs starting in [x0, x1] with a baseline in [y0, y1] (and a few more)."""
-        out: list[int] = []
-        c = self.CELL
-        for cy in range(int(y0 // c), int(y1 // c) + 1):
-            for cx in range(int(x0 // c), int(x1 // c) + 1):
-                out += self.cells.get((cx, cy), ())
-        return out
-
-
-def _rows(glyphs: list[Glyph], rules: list[Rule], span_of: list[int]) -> list[tuple[list[Glyph], list[Rule]]]:
-    """Group glyphs (and rules) into rows: what is set on one line of the page, with everything
-    that hangs from it (scripts, a fraction's parts, limits, accents)."""
-    n = len(glyphs)
-    items: list = glyphs + rules
-    sets = _Sets(len(items))
-    # glyphs of one span, and glyphs on one baseline close together
-    for i in range(1, n):
-        if span_of[i] == span_of[i - 1]:
-            sets.union(i, i - 1)
-    by_base = sorted(range(n), key=lambda i: (round(glyphs[i].base * 2), glyphs[i].x0))
-    for a, b in zip(by_base, by_base[1:]):
-        ga, gb = glyphs[a], glyphs[b]
-        if (abs(ga.base - gb.base) < 0.06 * ga.size and not ga.hangs and not gb.hangs
-                and gb.x0 - ga.x1 < 2.5 * max(ga.size, gb.size)):
-            sets.union(a, b)
-    grid = _Grid(glyphs)
-    for i, g in enumerate(glyphs):
-        # what touches g on its right or left: scripts, limits, accents, what a big glyph encloses.
-        # Only the last glyph of a span (a script's base), small glyphs (scripts) and special ones
-        # ask: the others' neighbours are on their own line, or ask themselves
-        special = g.hangs or g.big or g.role not in ("ord", "punct", "bin", "rel", "open", "close")
-        if not special and g.size >= 8.0 and i < n - 1 and span_of[i + 1] == span_of[i]:
-            continue
-        reach = g.x1 + (2.5 if g.hangs or g.big else 0.6) * g.size
-        level = 0.06 * g.size
-        for j in grid.near(g.x0 - 1.5 * g.size, reach, g.top - 1.5 * g.size, g.bottom + 1.5 * g.size):
-            h = glyphs[j]
-            if j == i or (not special and -level < h.base - g.base < level and h.size == g.size):
-                continue  # the same line: joined above
-            if _touch(g, h):
-                sets.union(i, j)
-    for r_index, r in enumerate(rules, start=n):
-        for j in _rule_neighbours(r, glyphs, grid):
-            sets.union(r_index, j)
-    groups: dict[int, tuple[list[Glyph], list[Rule]]] = {}
-    for i, it in enumerate(items):
-        root = sets.find(i)
-        group = groups.setdefault(root, ([], []))
-        (group[0] if i < n else group[1]).append(it)
-    return [g for g in groups.values() if g[0]]
-
-
-def _with_tags(rows: list[tuple[list[Glyph], list[Rule]]]) -> list[tuple[list[Glyph], list[Rule]]]:
-    """An equation number far right of its equation is a row of its own: join it to the row it
-    numbers (the one on its left whose height holds its baseline)."""
-    out = []
-    tags = []
-    for row in rows:
-        glyphs = row[0]
-        if len(glyphs) <= 8 and not row[1] and _TAG.match("".join(g.c for g in sorted(glyphs, key=lambda g: g.x0))):
-            tags.append(row)
-        else:
-            out.append(row)
-    for tag in tags:
-        x0, base = min(g.x0 for g in tag[0]), tag[0][0].base
-        owner = [row for row in out if max(g.x1 for g in row[0]) < x0
-                 and min(g.top for g in row[0]) <= base <= max(g.bottom for g in row[0])]
-        if owner:
-            max(owner, key=lambda row: max(g.x1 for g in row[0]))[0].extend(tag[0])
-        else:
-            out.append(tag)
-    return out
-
-
-def _with_limits(rows: list[tuple[list[Glyph], list[Rule]]]) -> list[tuple[list[Glyph], list[Rule]]]:
-    """Limits under an operator name (\\max_D, \\lim_{n \\to \\infty} in a display) are a row of small
-    glyphs just under its upright letters: join them to it."""
-    out = [r for r in rows]
-    for row in rows:
-        glyphs = row[0]
-        if row[1] or max(g.size for g in glyphs) > 9.0 and len(glyphs) > 12:
-            continue
-        top, cx = min(g.top for g in glyphs), (min(g.x0 for g in glyphs) + max(g.x1 for g in glyphs)) / 2
-        for other in out:
-            if other is row:
-                continue
-            word = [g for g in other[0] if g.fam == "text" and not g.italic and g.c.isalpha() and g.c.islower()
-                    and g.x0 - 0.2 <= cx <= g.x1 + 0.2 and 0 < top - g.base < 0.3 * g.size
-                    and all(h.size <= 0.8 * g.size for h in glyphs)]
-            if word:
-                other[0].extend(glyphs)
-                out.remove(row)
-                break
-    return out
-
-
-def _touch(g: Glyph, h: Glyph) -> bool:
-    """Is h set against g: its script, its limit, its accent, or enclosed by it?"""
-    gap = h.x0 - g.x1
-    if (g.role == "radical" and h.size < 0.85 * g.size and g.x0 - 0.3 * g.size <= h.cx <= g.cx
-            and g.top < h.bottom <= g.cy + 0.15 * g.size):
-        return True  # the index of a root: over the sign's left part
-    if g.hangs or g.big or g.role in ("op", "int"):
-        # a big delimiter or operator: what sits beside it within its height (its scripts; what
-        # follows an integral's limits on the axis), or centred on it
-        beside = -0.6 * g.size < gap < 0.8 * g.size or -0.3 * g.size < g.x0 - h.x1 < 0.8 * g.size
-        if beside and g.top - 0.3 * h.size <= h.base <= g.bottom + 0.4 * h.size:
-            return True
-        if ((g.hangs or g.big) and -0.3 * g.size < gap < 2.5 * g.size and not h.hangs and h.size >= 0.9 * g.size
-                and g.top < h.base - 0.25 * h.size < g.bottom):
-            return True
-        centred = (g.role in ("op", "int") and g.tall and h.size < 0.9 * g.size
-                   and g.x0 - 0.3 * g.size <= h.cx <= g.x1 + 0.3 * g.size)
-        return centred and (g.top - 0.6 * g.size < h.bottom <= g.top + 0.3 * g.size
-                            or g.bottom - 0.3 * g.size <= h.top < g.bottom + 0.6 * g.size)
-    if h.role == "accent" or g.role == "accent":
-        acc, base = (h, g) if h.role == "accent" else (g, h)
-        return (min(acc.x1, base.x1) - max(acc.x0, base.x0) > -0.5 and acc.base <= base.base + 0.1
-                and base.base - acc.base < 1.0 * base.size)
-    if h.size <= 0.85 * g.size and -0.35 * g.size <= gap <= 0.45 * g.size:
-        # a script: its baseline within the base's height, its top above the base's bottom
-        return g.top + 0.15 * g.size < h.base <= g.base + 0.5 * g.size and h.top < g.bottom - 0.1 * g.size
-    if g.size <= 0.85 * h.size and -0.2 * h.size <= gap <= 0.5 * h.size:
-        # what follows a script, back on the line: p_{F^{-1}(X)}(u)
-        return g.base - 0.5 * h.size <= h.base <= g.base + 0.6 * h.size and g.top < h.bottom
-    return False
-
-
-def _rule_neighbours(r: Rule, glyphs: list[Glyph], grid: _Grid) -> list[int]:
-    """What a rule joins into its row: the nearest line of glyphs over it and under it within its
-    span (a fraction's numerator and denominator, a vinculum's radicand), and the glyphs beside it
-    on the axis of the row it sits in. Only the nearest: an inline fraction on the next line of a
-    list is a row of its own."""
-    above: list[int] = []
-    below: list[int] = []
-    beside: list[int] = []
-    for j in grid.near(r.x0 - 30.0, r.x1 + 20.0, r.y - 25.0, r.y + 35.0):
-        h = glyphs[j]
-        if h.x0 > r.x1 + 1.5 * h.size:
-            continue
-        if r.x0 - 0.6 <= h.cx <= r.x1 + 0.6:
-            if h.cy < r.y and r.y - h.bottom < 0.7 * h.size + 1:
-                above.append(j)
-            elif h.cy > r.y and h.top - r.y < 0.9 * h.size + 1:
-                below.append(j)
-        else:
-            axis = h.cy if h.hangs else h.base - 0.25 * h.size
-            if min(abs(h.x1 - r.x0), abs(h.x0 - r.x1)) < 1.2 * h.size and abs(axis - r.y) < 0.25 * h.size + 0.5:
-                beside.append(j)
-    out = beside
-    for side, nearest in ((above, max), (below, min)):
-        if not side:
-            continue
-        level = nearest(glyphs[j].base for j in side)
-        out += [j for j in side if abs(glyphs[j].base - level) < 0.1 * glyphs[j].size]
-    return out
 
 
 # ---------------------------------------------------------------------------------- text and math
@@ -420,7 +183,7 @@ def _read_row(glyphs: list[Glyph], rules: list[Rule], frames: list[tuple], itali
             break
         kinds[i] = "text"
     tag = ""
-    if len(chunks) > 1 and kinds[-1] != "math" and _TAG.match(_text_of(chunks[-1][2]).replace(" ", "")):
+    if len(chunks) > 1 and kinds[-1] != "math" and TAG.match(_text_of(chunks[-1][2]).replace(" ", "")):
         if chunks[-1][0] - chunks[-2][1] > 2 * size:  # an equation number at the margin
             tag = _text_of(chunks[-1][2]).replace(" ", "")
             chunks, kinds = chunks[:-1], kinds[:-1]
@@ -508,7 +271,7 @@ def rewrite_lines(lines: list[_Line], page) -> list[_Line]:
     if not any(is_math_font(sp["font"]) for ln in lines if ln.spans for sp in ln.spans):
         return lines
     rules, frames = page_rules(page.get_cdrawings())
-    zone = _zone(lines, rules)
+    zone = rows_of.zone(lines, rules)
     glyphs: list[Glyph] = []
     span_of: list[int] = []
     span_id = 0
@@ -531,7 +294,7 @@ def rewrite_lines(lines: list[_Line], page) -> list[_Line]:
     y1 = max(g.bottom for g in glyphs) + 20
     rules = [r for r in rules if r.x1 > x0 and r.x0 < x1 and y0 < r.y < y1
              and r.width < 0.45 * page.rect.width]
-    rows = _with_limits(_with_tags(_rows(glyphs, rules, span_of)))
+    rows = rows_of.with_limits(rows_of.with_tags(rows_of.rows(glyphs, rules, span_of)))
     # variables set in the text italic (mathptmx and other Times-based math): no letter on the page
     # comes from a math italic font
     italic_math = sum(1 for g in glyphs if g.fam in ("mi", "umath") and g.c.isalpha()) <= 2
