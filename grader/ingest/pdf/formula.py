@@ -488,10 +488,19 @@ def _word_atoms(run: list[_Atom]) -> list[_Atom]:
 
 def _matrix(atoms: list[_Atom], ctx: _Context, depth: int) -> list[_Atom]:
     """Full-size glyphs on several baselines between a pair of big delimiters (or after a big left
-    brace): a matrix, or cases; they become one atom."""
+    brace): a matrix, or cases; each becomes one atom."""
+    for _ in range(20):  # a few matrices in a formula; a hostile pile of delimiters stops here
+        found = _one_matrix(atoms, ctx, depth)
+        if found is None:
+            return atoms
+        atoms = found
+    return atoms
+
+
+def _one_matrix(atoms: list[_Atom], ctx: _Context, depth: int) -> list[_Atom] | None:
     delims = sorted((a for a in atoms if a.glyph is not None and a.glyph.big), key=lambda a: a.x0)
     if not delims:
-        return atoms
+        return None
     size = max((a.size for a in atoms if a.base is not None), default=10.0)
     for i, left in enumerate(delims):
         if left.glyph.role == "close":
@@ -511,8 +520,8 @@ def _matrix(atoms: list[_Atom], ctx: _Context, depth: int) -> list[_Atom]:
         gone = {id(a) for a in inside} | {id(left), id(right)}
         atom = _Atom(node, left.x0, right.x1 if right is not None else x1, left.top, left.bottom, None, size,
                      None, left.cy)
-        return _matrix([a for a in atoms if id(a) not in gone] + [atom], ctx, depth)
-    return atoms
+        return [a for a in atoms if id(a) not in gone] + [atom]
+    return None
 
 
 def _matrix_rows(items: list[_Atom], size: float) -> list[list[_Atom]]:

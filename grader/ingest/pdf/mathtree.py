@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 
 _ENDS_COMMAND = re.compile(r"\\[A-Za-z]+$")
-_COMMAND = re.compile(r"\\[A-Za-z]+")
 _SPACES = re.compile(r" {2,}")
 _SIMPLE = re.compile(r"[\w.∞′'*]+")
+_PRIMES = re.compile(r"['′]+")
 _ENVIRONMENTS = {"(": "pmatrix", "[": "bmatrix", "|": "vmatrix", r"\|": "Vmatrix", r"\{": "Bmatrix"}
 
 
@@ -88,11 +88,9 @@ def _join(parts: list[str]) -> str:
     return out
 
 
-def _group(nodes: tuple | None) -> str:
-    inner = latex(nodes or ())
-    if len(inner) == 1 or _COMMAND.fullmatch(inner):
-        return inner if len(inner) == 1 else "{" + inner + "}"
-    return "{" + inner + "}"
+def _group(inner: str) -> str:
+    """A script's LaTeX as it follows _ or ^: braces unless it is one character."""
+    return inner if len(inner) == 1 else "{" + inner + "}"
 
 
 def _big(node) -> Sym | None:
@@ -136,10 +134,10 @@ def _node_latex(node, side: str = "") -> str:
             base = "{" + base + "}"
         out = base
         if node.sub:
-            out += "_" + _group(node.sub)
+            out += "_" + _group(latex(node.sub))
         if node.sup:
-            sup = latex(node.sup)
-            out += sup if re.fullmatch(r"'+", sup) else "^" + _group(node.sup)
+            sup = latex(node.sup)  # each part once: nested scripts must not be spelt twice over
+            out += sup if _PRIMES.fullmatch(sup) else "^" + _group(sup)
         return out
     if isinstance(node, Matrix):
         env = _ENVIRONMENTS.get(node.open, "matrix")
@@ -191,10 +189,9 @@ def _sym_plain(tex: str) -> str:
     return tex[1:] if tex.startswith("\\") and tex[1:].isalpha() else tex
 
 
-def _wrapped(nodes: tuple | None) -> str:
-    inner = plain(nodes or ())
-    simple = _SIMPLE.fullmatch(inner) is not None
-    return inner if simple else f"({inner})"
+def _wrapped(inner: str) -> str:
+    """A plain rendering in parentheses unless it is one word or number."""
+    return inner if _SIMPLE.fullmatch(inner) is not None else f"({inner})"
 
 
 def _node_plain(node) -> str:
@@ -203,9 +200,9 @@ def _node_plain(node) -> str:
     if isinstance(node, Word):
         return node.tex if node.text else _sym_plain(node.tex)
     if isinstance(node, Frac):
-        return f"{_wrapped(node.num)}/{_wrapped(node.den)}"
+        return f"{_wrapped(plain(node.num))}/{_wrapped(plain(node.den))}"
     if isinstance(node, Radical):
-        return ("" if not node.index else _wrapped(node.index)) + f"√{_wrapped(node.body)}"
+        return ("" if not node.index else _wrapped(plain(node.index))) + f"√{_wrapped(plain(node.body))}"
     if isinstance(node, Accent):
         mark = {r"\hat": "^", r"\widehat": "^", r"\tilde": "~", r"\widetilde": "~", r"\bar": "‾",
                 r"\overline": "‾", r"\vec": "→", r"\dot": "˙"}.get(node.command, "")
@@ -213,10 +210,10 @@ def _node_plain(node) -> str:
     if isinstance(node, Scripted):
         out = _node_plain(node.base) if node.base is not None else ""
         if node.sub:
-            out += "_" + _wrapped(node.sub)
+            out += "_" + _wrapped(plain(node.sub))
         if node.sup:
             sup = plain(node.sup)
-            out += sup if re.fullmatch(r"['′]+|\*", sup) else "^" + _wrapped(node.sup)
+            out += sup if _PRIMES.fullmatch(sup) or sup == "*" else "^" + _wrapped(sup)
         return out
     if isinstance(node, Matrix):
         return "[" + "; ".join(", ".join(plain(cell) for cell in row) for row in node.rows) + "]"
