@@ -336,7 +336,8 @@ def _names_target(side: str, settings: ExpressionSettings) -> bool:
 def _from_text(text: str, settings: ExpressionSettings, readings: tuple = ()) -> Extracted:
     """The answer among the text's equations (grader.mathexpr.answer chooses, and says when a TA must)."""
     choice = answer.choose(text, lambda side: _names_target(side, settings), lambda side: _rank(side, settings),
-                           lambda a, b: _same(a, b, settings), readings, settings.time_limit, settings.shown_name)
+                           lambda a, b: _same(a, b, settings), readings, settings.time_limit, settings.shown_name,
+                           lambda side: to_plain(parse(side)))
     if choice.latex is None:
         hint = f" (write it as '{settings.target} = …')" if choice.problem.startswith("no equation") else ""
         return Extracted(None, "text", 0.0, problem=choice.problem + hint)

@@ -120,11 +120,11 @@ def candidates(text: str, names: Callable[[str], bool], rank: Callable[[str], in
 
 def choose(text: str, names: Callable[[str], bool], rank: Callable[[str], int],
            same: Callable[[str, str], bool | None], readings: Sequence = (), time_limit: float = 1.0,
-           what: str = "the quantity") -> Choice:
+           what: str = "the quantity", shown: Callable[[str], str] | None = None) -> Choice:
     """The answer in `text` for the quantity `names` recognises (see the module doc).
 
     `same(a, b)` says whether two answers have the same value (None: cannot tell); `what` names
-    the quantity in the reasons given."""
+    the quantity in the reasons given, `shown` spells an answer there (default: its LaTeX)."""
     deadline = time.perf_counter() + time_limit
     equations = find_equations(text)
     if len(equations) >= MAX_EQUATIONS:
@@ -151,7 +151,7 @@ def choose(text: str, names: Callable[[str], bool], rank: Callable[[str], int],
     if len(found) > 1:
         how += (", the boxed one" if boxed else ", the one after a word of conclusion" if concluded
                 else ", the last") + f" of {len(found)} equations for it"
-    review = _disagreement(chosen, found, boxed, same, deadline, what)
+    review = _disagreement(chosen, found, boxed, same, deadline, what, shown or _short)
     confidence = min(chosen.confidence, UNCLEAR) if review else chosen.confidence
     if review:
         how += f"; {review}"
@@ -161,7 +161,8 @@ def choose(text: str, names: Callable[[str], bool], rank: Callable[[str], int],
 
 
 def _disagreement(chosen: Candidate, found: list[Candidate], boxed: list[Candidate],
-                  same: Callable[[str, str], bool | None], deadline: float, what: str) -> str | None:
+                  same: Callable[[str, str], bool | None], deadline: float, what: str,
+                  shown: Callable[[str], str]) -> str | None:
     """Why the answer is not clear-cut: its own chain disagrees, or another answer differs."""
     comparisons = 0
     for side in chosen.chain:
@@ -169,8 +170,8 @@ def _disagreement(chosen: Candidate, found: list[Candidate], boxed: list[Candida
         if comparisons > MAX_COMPARISONS or time.perf_counter() > deadline:
             return f"too many expressions for {what} to compare in time"
         if same(side, chosen.latex) is False:
-            return (f"the same equation gives {what} two different values, {_short(side, 30)} and "
-                    f"{_short(chosen.latex, 30)}: a TA will choose")
+            return (f"the same equation gives {what} two different values, {_short(shown(side), 70)} and "
+                    f"{_short(shown(chosen.latex), 70)}: a TA will choose")
     for other in reversed(found):
         # steps of a derivation before the answer may differ from it (grade() names a known mistake
         # in them); another answer marked as final, or one after it, may not
@@ -181,6 +182,6 @@ def _disagreement(chosen: Candidate, found: list[Candidate], boxed: list[Candida
         if comparisons > MAX_COMPARISONS or time.perf_counter() > deadline:
             return f"too many expressions for {what} to compare in time"
         if same(other.latex, chosen.latex) is False:
-            return (f"{what} is also given as {_short(other.latex, 30)}, which differs from "
-                    f"{_short(chosen.latex, 30)}: a TA will choose")
+            return (f"{what} is also given as {_short(shown(other.latex), 70)}, which differs from "
+                    f"{_short(shown(chosen.latex), 70)}: a TA will choose")
     return None
