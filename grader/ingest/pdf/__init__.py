@@ -7,7 +7,9 @@ only fetched for pages that hold a grid (with get_cdrawings, half the cost of ge
 keeps the whole ingest within 2x a bare open + get_text + get_drawings (bench/bench_ingest.py).
 
 layout.py turns a page into lines, visibility.py says what a reader would not see, page_grids.py
-reads the grids of a page.
+reads the grids of a page. On a page that uses a math font, the lines are taken from "rawdict"
+(each glyph's position, size and font; glyphs without Unicode keep their code) and math.py rebuilds
+its formulas (rows.py, formula.py) as LaTeX in the text, each recorded in Document.math.
 """
 
 from __future__ import annotations

@@ -3,17 +3,20 @@ every glyph at an exact place, so the structure can be read back from positions 
 
 A region (a whole formula, a numerator, a subscript...) is read in this order:
 
-1. radicals: a radical sign and the rule (vinculum) starting at its top right; what lies under the
+1. accents onto their base (or the group under a wide accent); a slash across a relation negates it;
+2. radicals: a radical sign and the rule (vinculum) starting at its top right; what lies under the
    rule is the radicand, a small glyph over the sign's left part its index;
-2. fraction bars, widest first: what lies above a bar within its span is the numerator, below it
+3. fraction bars, widest first: what lies above a bar within its span is the numerator, below it
    the denominator (each gathered outwards from the bar while no gap opens); a rule with glyphs
    on one side only is an over- or underline;
-3. big operators: glyphs centred above and below a sum, product or union are its limits;
-4. accents over their base (or the group under a wide accent); a slash across a relation negates it;
-5. the main baseline: the one holding the largest glyphs (most of them among equals); glyphs
+4. big operators of display size: glyphs centred above and below a sum, product or union are its
+   limits;
+5. full-size glyphs stacked between big delimiters (or after a big left brace) are a matrix's rows
+   and columns (cases);
+6. the main baseline: the one holding the largest glyphs (most of them among equals); glyphs
    away from it belong to the nearest element on their left as its superscript (above) or
-   subscript (below), read as regions themselves; full-size glyphs stacked between big
-   delimiters are a matrix's rows.
+   subscript (below), or to the operator name they are centred under (\lim_{n \to \infty}), and
+   are read as regions themselves. A region of plain glyphs on one line is read at once.
 
 What cannot be placed with certainty is still read, with a note and a lower confidence.
 """
