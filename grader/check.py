@@ -21,6 +21,7 @@ class PartReading:
     found: str  # how the part was located, or why not
     readings: list[tuple[str, str]] = field(default_factory=list)  # (component, what was read)
     problems: list[str] = field(default_factory=list)
+    formulas: list[str] = field(default_factory=list)  # formulas rebuilt from the PDF, in LaTeX
 
 
 @dataclass
@@ -52,6 +53,10 @@ def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS)
             parts.append(PartReading(part.id, part.title, f"not found (start it with a heading such as '{part.id})')"))
             continue
         reading = PartReading(part.id, part.title, fragment.how)
+        if part.self_check.show_answer:
+            reading.formulas = [_formula_line(m) for m in fragment.math[:MAX_FORMULAS_SHOWN]]
+            if len(fragment.math) > MAX_FORMULAS_SHOWN:
+                reading.formulas.append(f"... and {len(fragment.math) - MAX_FORMULAS_SHOWN} more")
         pieces = split_components(part, fragment)
         for component in part.components:
             piece = pieces.get(component.id)
@@ -78,6 +83,19 @@ def checked_report(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIM
     return format_report(self_check(sub, rubric, limits))
 
 
+MAX_FORMULAS_SHOWN = 20
+
+
+def _formula_line(math) -> str:
+    """A formula as the PDF reader rebuilt it, with a warning when the reading is uncertain."""
+    shown = " ".join(math.latex.split())
+    line = rf"\[ {shown} \]" if math.display else f"${shown}$"
+    if math.confidence < 0.75:
+        why = "; ".join(math.notes) or "the layout is ambiguous"
+        line += f"   <- uncertain reading ({why}): check the PDF"
+    return line
+
+
 def format_report(report: CheckReport) -> str:
     lines = [f"Self-check of {report.submission}: files {', '.join(report.files) or 'none'}",
              f"Read as: {', '.join(report.documents) or 'nothing readable'}", ""]
@@ -88,6 +106,9 @@ def format_report(report: CheckReport) -> str:
     for part in report.parts:
         lines.append(f"[{part.id}] {part.title}")
         lines.append(f"    found: {part.found}")
+        if part.formulas:
+            lines.append("    formulas as read from the PDF:")
+            lines += [f"        {f}" for f in part.formulas]
         for component, shown in part.readings:
             label = "" if component == "answer" else f"{component}: "
             if "\n" in shown:

@@ -75,6 +75,11 @@ def part_of(name: str, part_id: str) -> PartResult:
 # ---------------------------------------------------------------------------------- readings
 
 def norm(text: str) -> str:
+    """Lower case, ligatures undone, and formulas as plain words: a PDF's formulas reach the text as
+    LaTeX ("concave $\\log$"), the phrases quote what the page shows ("concave log")."""
+    text = re.sub(r"\$|\\\[|\\\]", " ", text)
+    text = re.sub(r"\\(?:mathrm|operatorname|text)\{([^{}]*)\}", r"\1", text)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)
     text = unicodedata.normalize("NFC", text).lower()
     for odd, plain in (("’", "'"), ("‘", "'"), ("ﬁ", "fi"), ("ﬂ", "fl"), ("ﬀ", "ff"), ("ﬃ", "ffi"), ("ﬄ", "ffl")):
         text = text.replace(odd, plain)

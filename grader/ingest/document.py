@@ -51,6 +51,23 @@ class HiddenText:
     unsure: bool = False
 
 
+@dataclass(frozen=True)
+class MathSpan:
+    """A formula a reader rebuilt (PDF glyphs -> LaTeX), where it sits in Document.text.
+
+    `offset`..`end` covers the formula with its delimiters (`$...$` inline, `\\[ ... \\]` displayed,
+    possibly over several lines: the rows of one display); `latex` is what lies between them."""
+
+    offset: int
+    end: int
+    latex: str
+    plain: str  # a linear rendering: (a)/(b), x_0, Σ_(j=1)^k ...
+    confidence: float  # 0..1: low when glyphs were unknown or the layout ambiguous
+    display: bool
+    page: int | None = None
+    notes: tuple[str, ...] = ()  # why the confidence is not 1 (unknown glyphs, ambiguous layout)
+
+
 @dataclass
 class Document:
     source: str  # file name inside the submission
@@ -68,6 +85,7 @@ class Document:
     # True when the reader could not get any text (a scan): parts become needs_review, never 0.
     unreadable: str | None = None
     assignment: str | None = None  # the assignment an answer sheet says it answers
+    math: list[MathSpan] = field(default_factory=list)  # formulas rebuilt by the reader, in text order
 
 
 # Runs of blanks carry no meaning, and a hostile run (a million newlines) makes every line-based
@@ -87,7 +105,8 @@ def tidy_whitespace(text: str) -> str:
 
 
 def tidied(doc: Document) -> Document:
-    """The document with blank runs shortened, its grids' and hidden texts' offsets moved along."""
+    """The document with blank runs shortened, its grids', hidden texts' and formulas' offsets
+    moved along."""
     pieces, old_starts, new_starts = [], [0], [0]
     last = 0
     for m in _BLANK_RUN.finditer(doc.text):
@@ -109,4 +128,5 @@ def tidied(doc: Document) -> Document:
 
     return replace(doc, text="".join(pieces),
                    grids=[replace(g, offset=moved(g.offset)) for g in doc.grids],
-                   hidden=[replace(h, offset=moved(h.offset)) for h in doc.hidden])
+                   hidden=[replace(h, offset=moved(h.offset)) for h in doc.hidden],
+                   math=[replace(m, offset=moved(m.offset), end=moved(m.end)) for m in doc.math])

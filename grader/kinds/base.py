@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from grader.ingest.document import GridFinding
+from grader.ingest.document import GridFinding, MathSpan
 
 if TYPE_CHECKING:
     from grader.rubric import Component
@@ -50,6 +50,7 @@ class Fragment:
     answer_grids: tuple[GridFinding, ...] = ()
     grid_how: str = ""
     grid_confidence: float = 1.0
+    math: tuple[MathSpan, ...] = ()  # formulas the reader rebuilt within the fragment (PDF glyphs)
 
     @property
     def empty(self) -> bool:

@@ -15,7 +15,6 @@ grade: the answer and the key are evaluated on the test cases of the context the
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -25,15 +24,14 @@ import numpy as np
 from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status, register
 from grader.kinds.expression_settings import (ExpressionSettings, ExpressionWhen, check_key, head,
                                               parse_checked)
-from grader.mathexpr import equivalence
+from grader.mathexpr import answer, equivalence
 from grader.mathexpr import tree as t
-from grader.mathexpr.equations import MAX_EQUATIONS, find_equations, split_math
+from grader.mathexpr.equations import find_equations, split_math
 from grader.mathexpr.evaluate import cases, symbols_used
 from grader.mathexpr.parser import parse
 from grader.mathexpr.printer import to_latex, to_plain
 from grader.mathexpr.tree import ParseError
 
-MAX_EARLIER = 3
 MAX_TARGET_CHARS = 120
 EARLIER = "earlier line: "
 
@@ -102,7 +100,7 @@ class ExpressionKind(Kind):
                 return Extracted(None, "answer sheet", 0.0, problem="expected a LaTeX expression (a string)")
             found = _from_sheet(raw, settings)
         else:
-            found = _from_text(fragment.text, settings)
+            found = _from_text(fragment.text, settings, fragment.math)
         return replace(found, value=dict(found.value)) if found.value is not None else found
 
     # ------------------------------------------------------------------ grade
@@ -321,53 +319,33 @@ def _names_target(side: str, settings: ExpressionSettings) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _from_text(text: str, settings: ExpressionSettings) -> Extracted:
-    candidates = []  # (rank, order, latex, how, confidence)
-    equations = find_equations(text)
-    if len(equations) >= MAX_EQUATIONS:
-        return Extracted(None, "text", 0.0,
-                         problem=f"more than {MAX_EQUATIONS} formulas: too many to read automatically")
-    deadline = time.perf_counter() + settings.time_limit
-    for order, eq in enumerate(equations):
-        sides = eq.sides
-        if len(sides) < 2:
-            continue
-        if time.perf_counter() > deadline:
-            return Extracted(None, "text", 0.0,
-                             problem=f"reading the formulas took longer than {settings.time_limit:g} s")
-        if any(_names_target(side, settings) for side in sides[:-1]) and not _names_target(sides[-1], settings):
-            answer, how, confidence = sides[-1], f"the equation '{_short(sides[0])} = …' ({eq.where})", 0.95
-        elif _names_target(sides[-1], settings):
-            answer, how, confidence = sides[0], f"the equation '… = {_short(sides[-1])}' ({eq.where})", 0.9
-        else:
-            continue
-        if eq.where == "inline math":
-            confidence -= 0.05
-        elif eq.where == "a line of text":
-            confidence = 0.7
-        candidates.append((_rank(answer, settings), order, answer, how, confidence))
-    if not candidates:
-        one_by_one = _values_one_by_one(equations, settings)
+def _from_text(text: str, settings: ExpressionSettings, readings: tuple = ()) -> Extracted:
+    """The answer among the text's equations (grader.mathexpr.answer chooses, and says when a TA must);
+    failing an equation naming the quantity, its values given one by one (λ_1 = …, λ_2 = …)."""
+    choice = answer.choose(text, lambda side: _names_target(side, settings), lambda side: _rank(side, settings),
+                           lambda a, b: _same(a, b, settings), readings, settings.time_limit, settings.shown_name,
+                           lambda side: to_plain(_parse(side, settings)))
+    if choice.latex is None or choice.how.startswith("the last displayed formula"):
+        one_by_one = _values_one_by_one(find_equations(text), settings)
         if one_by_one is not None:
             return one_by_one
-        bare = [eq for eq in equations if len(eq.sides) == 1 and eq.where == "display math"]
-        if bare:
-            return _read(bare[-1].sides[0], "the last displayed formula (no equation names "
-                              f"{settings.shown_name})", 0.6, settings)
-        return Extracted(None, "text", 0.0,
-                         problem=f"no equation giving {settings.shown_name} was found "
-                                 f"(write it as '{settings.target} = …')")
-    best = max(candidates, key=lambda c: (c[0], c[1]))
-    rank, order, latex, how, confidence = best
-    if len(candidates) > 1:
-        how += f", the last of {len(candidates)} equations for it"
-    read = _read(latex, how, confidence, settings)
-    # Earlier readable answers for the same quantity: grade() points at a known mistake in them.
-    earlier = [c[2] for c in candidates if c[0] == 2 and c[1] < order and c[2] != latex][-MAX_EARLIER:]
-    if earlier and read.readable:
-        read = Extracted(read.value, read.how, read.confidence,
-                         evidence=tuple(EARLIER + e for e in earlier))
+    if choice.latex is None:
+        hint = f" (write it as '{settings.target} = …')" if choice.problem.startswith("no equation") else ""
+        return Extracted(None, "text", 0.0, problem=choice.problem + hint)
+    read = _read(choice.latex, choice.how, choice.confidence, settings)
+    if choice.earlier and read.readable:  # grade() points at a known mistake in them
+        read = Extracted(read.value, read.how, read.confidence, evidence=tuple(EARLIER + e for e in choice.earlier))
     return read
+
+
+def _same(a: str, b: str, settings: ExpressionSettings) -> bool | None:
+    """Do two answers have the same value (None: one cannot be evaluated)?"""
+    try:
+        verdict = equivalence.check(_parse(a, settings), _parse(b, settings), (), settings.ctx, settings.pointwise,
+                                    settings.rtol, settings.atol, settings.time_limit)
+    except ParseError:
+        return None
+    return None if verdict.kind in ("error", "timeout", "undefined") else verdict.kind == "equivalent"
 
 
 def _values_one_by_one(equations, settings: ExpressionSettings) -> Extracted | None:

@@ -6,6 +6,7 @@ Inside one piece of math, rows (\\ in align) are split, `&` dropped, and a row t
 relation continues the equation above it (`&= ...`), one that starts with + or − continues its
 last side. Each equation is split at its top-level relations (=, \approx, :=, ...); text, \quad,
 a comma or a semicolon at the top level ends it ("..., \quad \text{where } D^* = ...").
+A box (\boxed{...}, \fbox) is taken off, and the equations it held are marked boxed.
 """
 
 from __future__ import annotations
@@ -45,6 +46,39 @@ class Equation:
     sides: tuple[str, ...]  # the LaTeX of each side, in order; one side: a bare expression
     offset: int  # where its math starts in the text
     where: str  # "display math", "inline math", "a line of text"
+    boxed: bool = False  # written in a box (\boxed{...}): the student's own mark of an answer
+
+
+_BOX = re.compile(r"\\(?:boxed|fbox|framebox|bbox)\s*(?:\[[^\]]*\]\s*)?\{")
+
+
+def unbox(body: str) -> tuple[str, list[str]]:
+    """The math with its boxes taken off (\\boxed{a = b} -> a = b), and what the boxes held."""
+    held: list[str] = []
+    for _ in range(20):  # boxes inside boxes are rare; a hostile run of them stops here
+        m = _BOX.search(body)
+        if not m:
+            break
+        depth, end = 1, m.end()
+        while end < len(body) and depth:
+            depth += {"{": 1, "}": -1}.get(body[end], 0) if body[end - 1] != "\\" else 0
+            end += 1
+        inner = body[m.end():end - 1] if depth == 0 else body[m.end():]
+        held.append(inner)
+        body = body[:m.start()] + " " + inner + " " + body[end:]
+    return body, held
+
+
+def _boxed(sides: tuple[str, ...], held: list[str]) -> bool:
+    """Does a side of the equation lie in a box (a short side only when the box holds it alone)?"""
+    boxes = ["".join(h.split()) for h in held]
+    flats = ["".join(side.split()) for side in sides if side.strip()]
+    for box in boxes:
+        if flats and all(f in box for f in flats):  # the whole equation is in the box
+            return True
+        if any(f == box or (len(f) >= 3 and f in box) for f in flats):  # Q = \boxed{answer}
+            return True
+    return False
 
 
 _MATRIX_ENV = re.compile(r"\\begin\{([pbvBV]?matrix\*?|smallmatrix)\}.*?\\end\{\1\}"
@@ -141,6 +175,7 @@ def _skip_group(tokens: list[str], j: int) -> int:
 
 def split_math(body: str) -> list[tuple[str, ...]]:
     """The equations of one piece of math, each as its sides (rows of an align joined up)."""
+    body = unbox(body)[0] if "\\" in body else body
     equations: list[list[str]] = []
     for row in _split_rows(body):
         stripped = row.strip()
@@ -186,21 +221,34 @@ def _delimited(text: str) -> list[tuple[int, int, int, str]]:
     return pieces
 
 
+# Inline math that ends on a relation, then more inline math with only blanks between: one formula
+# broken across a line ("... at $D^*(x) =$" / "$\frac{f_1}{f_0 + f_1}$"). The "$ $" between them goes.
+_BROKEN_INLINE = re.compile(r"(=|<|>|\\le|\\ge|\\leq|\\geq|\\approx)(\s*\$\s+\$)")
+
+
+def _join_broken_inline(text: str) -> str:
+    if "$" not in text:
+        return text
+    return _BROKEN_INLINE.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
+
+
 def find_equations(text: str) -> list[Equation]:
     """Every equation in an answer, in reading order: delimited math first, else formula lines."""
-    text = text[:MAX_TEXT]
+    text = _join_broken_inline(text[:MAX_TEXT])
     found: list[Equation] = []
     masked = list(text)
     for start, body, end, where in _delimited(text):
         if len(found) >= MAX_EQUATIONS:
             break
-        found.extend(Equation(sides, start, where) for sides in split_math(text[body:end]))
+        inner, held = unbox(text[body:end])
+        found.extend(Equation(sides, start, where, _boxed(sides, held)) for sides in split_math(inner))
         masked[start:end] = " " * (end - start)
     rest = "".join(masked)
     for m in _INLINE.finditer(rest):
         if len(found) >= MAX_EQUATIONS:
             break
-        found.extend(Equation(sides, m.start(), "inline math") for sides in split_math(m.group("b")))
+        inner, held = unbox(m.group("b"))
+        found.extend(Equation(sides, m.start(), "inline math", _boxed(sides, held)) for sides in split_math(inner))
     if not found:
         rest = "".join(masked)
         for m in _FORMULA_LINE.finditer(rest):

@@ -24,7 +24,7 @@ from grader.segment.headings import (PART, QUESTION, Heading, anchor_headings, f
                                      written_headings)
 from grader.segment.question_text import (QuestionText, _marks_a_choice, blank_question_text, normalise_line,
                                           question_lines_of, question_text_of)
-from grader.segment.regions import from_sheet, segment_text
+from grader.segment.regions import from_sheet, segment_text, unplaced_grids
 
 __all__ = ["Heading", "Outline", "blank_question_text", "find_headings", "normalise_line", "outline",
            "outline_of", "question_lines_of", "question_text_of", "segment"]
@@ -153,4 +153,5 @@ def segment(doc: Document, rubric: Rubric, context: QuestionContext = None) -> d
     if doc.answers is not None:
         return from_sheet(doc, rubric)
     found = outline_of(doc.text, rubric, context)
-    return choose_answer_grids(segment_text(doc, rubric, found.text, found.headings), rubric)
+    fragments = segment_text(doc, rubric, found.text, found.headings)
+    return choose_answer_grids(fragments, rubric, unplaced_grids(doc, found.headings, fragments))

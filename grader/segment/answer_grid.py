@@ -6,6 +6,8 @@ case order. A TA reads:
 
 1. a row of grids side by side in one part's region, as many as the question has grid parts, while
    the question's other grid parts hold no grid of their own: the cases in order, left to right;
+   likewise one grid per part in the question's own text when no part has a heading; a caption
+   naming another case ("case 1" under the third grid, copied and pasted) makes it a suggestion;
 2. in a part's region, the grid framed or captioned as the answer;
 3. else the last grid. It is clear-cut when it is the only one, or when it holds every cell of the
    grids before it (a receptive field is the union of the fields that make it up); otherwise it is
@@ -66,26 +68,36 @@ def _caption_case(grid: GridFinding) -> int | None:
     return int(next(g for g in m.groups() if g)) if m else None
 
 
-def _side_by_side(fragments: dict[str, Fragment], parts: list[str]) -> dict[str, tuple[GridFinding, str, float]]:
-    """Rule 1: the question's final grids in one row, in case order."""
-    with_grids = [p for p in parts if p in fragments and fragments[p].grids]
-    if len(parts) < 2 or len(with_grids) != 1:
-        return {}
-    holder = fragments[with_grids[0]]
-    rows = [row for row in _rows(holder.grids) if len(row) == len(parts)]
-    if not rows:
-        return {}
-    row = rows[-1]  # the last such figure: intermediates come first
-    cases = [_caption_case(g) for g in row]
-    confidence, note = CLEAR, ""
-    if any(c is not None for c in cases) and cases != list(range(1, len(parts) + 1)):
-        confidence, note = UNSURE, "; their captions number the cases in another order, so the order is uncertain"
+def _in_order(parts: list[str], grids: list[GridFinding], what: str) -> dict[str, tuple[GridFinding, str, float]]:
+    """The cases' grids in order; a part whose grid's caption names another case, or whose case
+    another grid's caption names, is only a suggestion (captions are copied and pasted)."""
+    cases = [_caption_case(g) for g in grids]
     out = {}
-    for k, (part_id, grid) in enumerate(zip(parts, row), 1):
-        how = (f"grid {k} of {len(row)} side by side (page {grid.page}), read as the cases in order, "
-               f"left to right{note}")
-        out[part_id] = (grid, how, confidence)
+    for k, (part_id, grid) in enumerate(zip(parts, grids), 1):
+        disputed = (cases[k - 1] is not None and cases[k - 1] != k) or any(
+            c == k for j, c in enumerate(cases, 1) if j != k)
+        how = f"grid {k} of {len(grids)} {what}, read as the cases in order"
+        if disputed:
+            how += f"; its caption says otherwise ('{(grid.caption or '')[:40]}'), so a TA confirms"
+        out[part_id] = (grid, how, UNSURE if disputed else CLEAR)
     return out
+
+
+def _cases_in_order(fragments: dict[str, Fragment], parts: list[str],
+                    unplaced: tuple[GridFinding, ...]) -> dict[str, tuple[GridFinding, str, float]]:
+    """Rule 1: the question's final grids together, in case order: a row of them side by side in
+    one part's region, or, no part having a grid of its own, exactly one grid per part in the
+    question's own text."""
+    if len(parts) < 2:
+        return {}
+    with_grids = [p for p in parts if p in fragments and fragments[p].grids]
+    if len(with_grids) == 1:
+        rows = [row for row in _rows(fragments[with_grids[0]].grids) if len(row) == len(parts)]
+        if rows:  # the last such figure: intermediates come first
+            return _in_order(parts, rows[-1], f"side by side (page {rows[-1][0].page}), left to right")
+    if not with_grids and len(unplaced) == len(parts):
+        return _in_order(parts, list(unplaced), "under the question, in reading order")
+    return {}
 
 
 def _within_part(grids: tuple[GridFinding, ...]) -> tuple[GridFinding, str, float] | None:
@@ -110,10 +122,13 @@ def _within_part(grids: tuple[GridFinding, ...]) -> tuple[GridFinding, str, floa
                   f"is the answer is uncertain"), UNSURE
 
 
-def choose_answer_grids(fragments: dict[str, Fragment], rubric: Rubric) -> dict[str, Fragment]:
+def choose_answer_grids(fragments: dict[str, Fragment], rubric: Rubric,
+                        unplaced: dict[int, tuple[GridFinding, ...]] | None = None) -> dict[str, Fragment]:
+    """Each grid part's answer grid among its region's grids; `unplaced` holds, per question, the
+    grids of its text that no part's region holds."""
     out = dict(fragments)
-    for parts in _grid_parts(rubric).values():
-        chosen = _side_by_side(fragments, parts)
+    for question, parts in _grid_parts(rubric).items():
+        chosen = _cases_in_order(fragments, parts, (unplaced or {}).get(question, ()))
         taken = {id(g) for g, _, _ in chosen.values()}
         for part_id in parts:
             fragment = fragments.get(part_id)
@@ -128,10 +143,16 @@ def choose_answer_grids(fragments: dict[str, Fragment], rubric: Rubric) -> dict[
                     continue
                 grid, how, confidence = picked
             out[part_id] = replace(fragment, answer_grids=(grid,), grid_how=how, grid_confidence=confidence)
-        for part_id, (grid, _, _) in chosen.items():  # the row's grids are answers, not evidence elsewhere
-            if part_id not in fragments:
-                holder = next(f for f in fragments.values() if grid in f.grids)
+        for part_id, (grid, how, confidence) in chosen.items():  # grids of a part with no region of its own
+            if part_id in fragments:
+                continue
+            holder = next((f for f in fragments.values() if grid in f.grids), None)
+            if holder is not None:
                 out[part_id] = replace(holder, part_id=part_id, text="", grids=(grid,), answer_grids=(grid,),
-                                       grid_how=chosen[part_id][1], grid_confidence=chosen[part_id][2],
+                                       grid_how=how, grid_confidence=confidence,
                                        how=f"{holder.how}; its figure holds every case's grid")
+            else:
+                out[part_id] = Fragment(part_id, "", f"a grid under question {question}, no heading for {part_id}",
+                                        CLEAR, grids=(grid,), answer_grids=(grid,), grid_how=how,
+                                        grid_confidence=confidence)
     return out

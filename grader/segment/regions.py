@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from grader.ingest.document import Document
+from grader.ingest.document import Document, GridFinding
 from grader.kinds.base import Fragment, get_kind
 from grader.rubric import Part, Rubric
 from grader.segment.headings import Heading, find_headings, part_index
@@ -87,6 +87,7 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
             continue
         body = "\n".join(piece(text, s, e) for s, e, _ in found)
         grids = tuple(g for g in doc.grids if any(s <= g.offset < e for s, e, _ in found))
+        math = tuple(m for m in doc.math if any(s <= m.offset < e for s, e, _ in found))
         first = found[0][2]
         how = _describe(text, first, doc.source)
         if len(found) > 1:
@@ -95,7 +96,7 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
         if notes:
             how += "; " + "; ".join(notes)
         fragments[part.id] = Fragment(part.id, body, how, min(h.confidence for _, _, h in found),
-                                      grids=grids, source=doc.source)
+                                      grids=grids, source=doc.source, math=math)
     _attach_stray_grids(doc, rubric, fragments)
     _fallback_to_question_zone(text, doc, rubric, zones, fragments)
     _reconcile_numbering(text, doc, rubric, headings, fragments)
@@ -162,12 +163,13 @@ def _fallback_to_question_zone(text: str, doc: Document, rubric: Rubric,
             continue  # other parts of this question have headings: this one is really missing
         body = "\n".join(piece(text, s, e) for s, e in zones[part.question])
         grids = tuple(g for g in doc.grids if inside(g.offset, zones[part.question]))
+        math = tuple(m for m in doc.math if inside(m.offset, zones[part.question]))
         if index.single_part(part.question) == part.id:
             how, confidence = f"the answer to question {part.question} in {doc.source}", 0.9
         else:
             how, confidence = (f"no heading for {part.id}: the whole answer to question {part.question} "
                                f"in {doc.source}"), 0.5
-        fragments[part.id] = Fragment(part.id, body, how, confidence, grids=grids, source=doc.source)
+        fragments[part.id] = Fragment(part.id, body, how, confidence, grids=grids, source=doc.source, math=math)
 
 
 def from_sheet(doc: Document, rubric: Rubric) -> dict[str, Fragment]:
@@ -220,7 +222,8 @@ def _reconcile_numbering(text: str, doc: Document, rubric: Rubric, headings: lis
         line = text.count("\n", 0, marker.start) + 1
         zone_fragment = Fragment(parts[0].id, zone, f"the text under '{marker.text[:20]}' at line {line} of "
                                  f"{doc.source}", 0.6, source=doc.source,
-                                 grids=tuple(g for g in doc.grids if marker.end <= g.offset < first.start))
+                                 grids=tuple(g for g in doc.grids if marker.end <= g.offset < first.start),
+                                 math=tuple(m for m in doc.math if marker.end <= m.offset < first.start))
         as_numbered = sum(_part_affinity(p, fragments[p.id]) for p in headed)
         shifted = _part_affinity(parts[0], zone_fragment) + sum(
             _part_affinity(parts[k + 1], fragments[p.id]) for k, p in enumerate(headed))
@@ -239,4 +242,20 @@ def _reconcile_numbering(text: str, doc: Document, rubric: Rubric, headings: lis
                 fragments[p.id] = replace(zone_fragment, part_id=p.id, confidence=0.5,
                                           how=f"no heading for {p.id}: {zone_fragment.how}, before "
                                               f"{parts[0].id}'s heading")
+
+
+def unplaced_grids(doc: Document, headings: list[Heading], fragments: dict[str, Fragment]
+                   ) -> dict[int, tuple[GridFinding, ...]]:
+    """Per question, the grids in its text (from its heading to the next question's) that no part's
+    region holds: the cases' grids of a student who headed only the question."""
+    placed = {id(g) for f in fragments.values() for g in f.grids}
+    markers = sorted((h for h in headings if h.part_id is None and h.group is None and len(h.path) == 1),
+                     key=lambda h: h.start)
+    out: dict[int, list[GridFinding]] = {}
+    for k, marker in enumerate(markers):
+        end = next((m.start for m in markers[k + 1:] if m.path != marker.path), len(doc.text))
+        for grid in doc.grids:
+            if marker.start <= grid.offset < end and id(grid) not in placed and grid not in out.get(marker.path[0], []):
+                out.setdefault(marker.path[0], []).append(grid)
+    return {q: tuple(sorted(gs, key=lambda g: g.offset)) for q, gs in out.items()}
 

@@ -11,6 +11,7 @@ from grader.ingest.document import Document, GridFinding, HiddenText
 from grader.ingest.grids import RGB, checkbox_options, heading_index, nearest_heading, parse_color, parse_color_spec
 from grader.ingest.limits import Limits, RejectedFile
 from grader.ingest.tex.catcodes import follow_catcodes
+from grader.ingest.tex.grid_frames import caption, framed
 from grader.ingest.tex.hidden import HiddenLog, HiddenRecord
 from grader.ingest.tex.includes import IncludeState, exists_in_submission, included_by_main, resolve_includes
 from grader.ingest.tex.macros import MacroExpander
@@ -153,8 +154,10 @@ def read_tex_source(src: str, name: str, limits: Limits, root: Path | None = Non
         if index not in offsets:
             continue  # the grid sat in hidden text
         offset = offsets[index]
+        at = g.get("at", 0)
         grids.append(GridFinding(offset, g["cells"], g["method"], g["confidence"], g["note"],
-                                 nearest_heading(text, offset, headings), None, g["labels"]))
+                                 nearest_heading(text, offset, headings), None, g["labels"],
+                                 framed=framed(expanded, at), caption=caption(expanded, at)))
     hidden = [HiddenText(_shown(record, colors, started, limits), record.reason, None, hidden_at.get(k),
                          record.unsure)
               for k, record in enumerate(log.records) if not record.cancelled and record.text.strip()]

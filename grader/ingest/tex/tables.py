@@ -20,6 +20,7 @@ _LABEL_TOKEN = re.compile(r"(?<![\d.])([1-9][1-9])(?![\d.])")
 
 
 def tabular(walker: Walker, env: str, start: int, stop: int, only_grid: bool = False) -> bool:
+    walker.grid_source = start  # where a grid found here sits in the source: its frame, its caption
     spec_kinds = TABULARS.get(env, "[{")
     spans, j = walker.args(start, stop, spec_kinds)
     colspec = walker.text_of(spans[-1]) if spans and spec_kinds.endswith("{") else ""
@@ -167,7 +168,8 @@ def table_grid(walker: Walker, rows: list[list[dict]], columns: list[tuple | Non
     index = len(walker.grids)
     walker.grids.append({"cells": reading.cells, "method": reading.method,
                          "confidence": reading.confidence, "note": reading.note,
-                         "labels": tuple(sorted(grid, key=lambda t: (int(t[0]), int(t[1:]))))})
+                         "labels": tuple(sorted(grid, key=lambda t: (int(t[0]), int(t[1:])))),
+                         "at": walker.grid_source})
     lines = []
     for row in rows:
         lines.append(" ".join(c["text"] for c in row) + "".join(c["hidden"] for c in row))

@@ -20,6 +20,7 @@ MAX_TIKZ_STATEMENTS = 20_000
 
 
 def picture(walker: Walker, start: int, stop: int) -> None:
+    walker.grid_source = start  # where a grid found here sits in the source: its frame, its caption
     opt = walker.opt(start, stop)
     options = walker.text_of((opt[0], opt[1])) if opt else ""
     veil = node_veil(options, walker, None)
@@ -34,6 +35,7 @@ def picture(walker: Walker, start: int, stop: int) -> None:
 
 def inline(walker: Walker, i: int, end: int) -> int:
     """\\tikz[options]{...} or \\tikz[options] \\node{...}; read like a picture."""
+    walker.grid_source = i
     opt = walker.opt(i, end)
     j = skip_spaces(walker.src, opt[2] if opt else i)
     got = walker.arg(j, end) if j < end and walker.src[j] == "{" else None
@@ -100,7 +102,7 @@ def _picture(walker: Walker, options: str, body: str) -> None:
     index = len(walker.grids)
     ordered = sorted(grid, key=lambda t: (int(t[0]), int(t[1:])))
     walker.grids.append({"cells": reading.cells, "method": reading.method, "confidence": reading.confidence,
-                         "note": reading.note, "labels": tuple(ordered)})
+                         "note": reading.note, "labels": tuple(ordered), "at": walker.grid_source})
     n = int(ordered[-1][0])
     rows = [" ".join(t for t in ordered if t[0] == str(r)) for r in range(1, n + 1)]
     walker.put(marker(GRID_OPEN, index) + "\n".join(rows) + "\n")
@@ -138,7 +140,7 @@ def matrix_of_nodes(walker: Walker, statement: str) -> bool:
     reading = read_cells(grid, fills, "tex-tikz", "tex-text-mark", confidence=0.9)
     index = len(walker.grids)
     walker.grids.append({"cells": reading.cells, "method": reading.method, "confidence": reading.confidence,
-                         "note": reading.note, "labels": tuple(grid)})
+                         "note": reading.note, "labels": tuple(grid), "at": walker.grid_source})
     text = "\n".join(" ".join(f"{r}{c}" for c in range(1, size + 1)) for r in range(1, size + 1))
     walker.put(f"{marker(GRID_OPEN, index)}{text}\n")
     return True

@@ -66,6 +66,7 @@ class Walker:
         self.boxes: dict[str, tuple[str, HiddenRecord | None]] = {}
         self.unit_length = 1.0  # pt, for \put
         self.grids: list[dict] = []  # GridFinding fields except offset/heading, by marker index
+        self.grid_source = 0  # where in the source the grid being read starts (its frame, its caption)
         self.counters = {k: 0 for k in SECTIONS}
         self.list_depth = 0
         self.enum_depth = 0
