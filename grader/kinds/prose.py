@@ -89,7 +89,22 @@ def units(text: str) -> list[str]:
         out.append(" ".join(m.group(0).split()))
         position = m.end()
     out += _sentences(text[position:])
-    return [u for u in out if u]
+    return _chained([u for u in out if u])
+
+
+# A unit opening on a relation continues the formula above it: "L_K = E[...]" then "≤ log E[...]",
+# a chain a PDF sets over several lines (and its reader rebuilds line by line).
+_CONTINUES = re.compile(r"^(?:\$|\\\[|\s)*(?:=|≤|≥|<|>|≈|\\(?:le|leq|ge|geq|approx|Rightarrow|implies)(?![a-zA-Z]))")
+
+
+def _chained(found: list[str]) -> list[str]:
+    out: list[str] = []
+    for unit in found:
+        if out and _CONTINUES.match(unit) and len(out[-1]) < 2000:
+            out[-1] = f"{out[-1]} {unit}"
+        else:
+            out.append(unit)
+    return out
 
 
 def _sentences(text: str) -> list[str]:
@@ -97,7 +112,9 @@ def _sentences(text: str) -> list[str]:
 
 
 _MATH_RULES = [(re.compile(p), r) for p, r in [
+    (r"\\(?:begin|end)\s*\{[a-zA-Z*]*\}|\\\\(?:\[[^\]]*\])?|&|\\(?:nonumber|notag)(?![a-zA-Z])", " "),  # rows of an align
     (r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])|\\displaystyle|\\limits|\\nolimits", ""),
+    (r"\\\{", "["), (r"\\\}", "]"),  # E\{...\}: an expectation in braces reads as E[...]
     (r"\\[,;:! ]|\\q?quad\b|~", " "),
     (r"\\(?:mathbf|mathrm|mathbb|mathcal|mathit|boldsymbol|bm|text|textrm|textbf|textit|operatorname|mathsf)\s*\{([^{}]*)\}", r"\1"),
     (r"\\(?:geq?|geqslant)(?![a-zA-Z])|>=|⩾", "≥"), (r"\\(?:leq?|leqslant)(?![a-zA-Z])|<=|⩽", "≤"),
@@ -114,6 +131,7 @@ _MATH_RULES = [(re.compile(p), r) for p, r in [
 ]]
 _MATHY = re.compile(r"[\\$^_{}<>=|~−–∑]|\bln\b")  # a unit without these normalises to itself
 _FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
+_FRAC_SHORT = re.compile(r"\\[dt]?frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])")  # \frac12, \frac1k
 
 
 def _braced(text: str, start: int) -> tuple[str, int] | None:
@@ -130,6 +148,7 @@ def _braced(text: str, start: int) -> tuple[str, int] | None:
 
 def normalise_math(text: str) -> str:
     """LaTeX and PDF-extracted math in one spelling, for hints: a plain rewrite, never evaluated."""
+    text = _FRAC_SHORT.sub(r"(\1)/(\2)", text)
     for _ in range(8):  # \frac{a}{b} -> (a)/(b), innermost last; bounded for hostile input
         m = _FRAC.search(text)
         if not m:
@@ -148,7 +167,20 @@ def normalise_math(text: str) -> str:
             break
     text = re.sub(r"([_^])\{([^{}]*)\}", r"\1\2", text)
     text = re.sub(r"[{}]", "", text)
+    text = re.sub(r"\\(?:\[|\]|\(|\))", " ", text)  # display and inline delimiters
+    text = re.sub(r"\\([a-zA-Z]+)", r" \1 ", text)  # any other command: its name, as a word (\arg\max -> arg max)
     return " ".join(text.split())
+
+
+_MATH_SEGMENT = re.compile(r"\\\[.*?\\\]|\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)", re.S)
+
+
+def readable(text: str) -> str:
+    """The answer with its formulas in plain words and symbols ("arg max_D E_(x∼p1)[log D(x)]"), as
+    a report shows it: LaTeX rebuilt from a PDF, or typed in a .tex, is no reading for a person."""
+    if "$" not in text and "\\" not in text:
+        return text
+    return _MATH_SEGMENT.sub(lambda m: normalise_math(m.group(0)), text)
 
 
 def _quote(unit: str, match: re.Match | None = None) -> str:
@@ -164,6 +196,44 @@ def word_count(text: str) -> int:
     return len(re.findall(r"[A-Za-zÀ-ÿ]{2,}", text))
 
 
+# A chain's relations, at the top level of brackets: "L_K = E[...] ≤ log E[...] = ... = log p(x)".
+_RELATION = re.compile(r"(?<![<>≤≥=!])(=|≤|≥|<|>)(?![<>≤≥=])")
+_OPENERS, _CLOSERS = "([{", ")]}"
+
+
+def derived_relation(normalised: str) -> str | None:
+    """What a chain of (in)equalities proves, from its first side to its last: "L_K ≤ log p(x)" for
+    "L_K = E[…] ≤ log E[…] = log p(x)". A TA reads the chain so; a checklist's hint may name only
+    the conclusion. None when the chain mixes ≤ and ≥, or has fewer than three sides."""
+    if len(normalised) > 3000:
+        return None
+    sides, relations, depth, last = [], [], 0, 0
+    for i, ch in enumerate(normalised):
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif depth == 0 and _RELATION.match(normalised, i) and _RELATION.match(normalised, i).start() == i:
+            sides.append(normalised[last:i])
+            relations.append(ch)
+            last = i + 1
+    sides.append(normalised[last:])
+    if len(sides) < 3:
+        return None
+    strict = {r for r in relations if r != "="}
+    if not strict:
+        relation = "="
+    elif strict <= {"≤", "<"}:
+        relation = "<" if "<" in strict else "≤"
+    elif strict <= {"≥", ">"}:
+        relation = ">" if ">" in strict else "≥"
+    else:
+        return None
+    first = re.split(r"[:;,]\s|\bthus\b|\bhence\b|\bso\b", sides[0])[-1].strip()
+    end = re.split(r"[,;]\s|\.\s", sides[-1])[0].strip()
+    return f"{first} {relation} {end}" if first and end else None
+
+
 class _Sentences:
     """The units of an answer with their normalised math, goal statements set aside."""
 
@@ -173,9 +243,12 @@ class _Sentences:
         # a French answer is also read through its English gloss: most rubrics' hints are English
         self.language = language(text)
         self.glossed = [gloss(u) for u in self.normalised] if self.language == "fr" else []
+        self.derived = [derived_relation(n) for n in self.normalised]
 
     def _forms(self, index: int) -> tuple[str, ...]:
         forms = (self.units[index], self.normalised[index])
+        if self.derived[index]:
+            forms += (self.derived[index],)
         return forms + (self.glossed[index],) if self.glossed else forms
 
     def find(self, pattern: str) -> tuple[str, re.Match] | None:
@@ -213,7 +286,12 @@ class ProseKind(Kind):
             return Extracted(None, "answer sheet", 0.0, problem="expected text")
         if not text.strip():
             return Extracted(None, "text", 0.0, problem="no text was found")
-        return Extracted({"text": text.strip(), "words": word_count(text)},
+        text = text.strip()
+        shown = readable(text)
+        value = {"text": shown, "words": word_count(text)}
+        if shown != text:  # graded as written (hints may be written in LaTeX), shown in plain words
+            value["latex"] = text
+        return Extracted(value,
                          "answer sheet" if fragment.structured is not None else fragment.how, fragment.confidence)
 
     def affinity(self, fragment: Fragment, component) -> float:
@@ -241,7 +319,7 @@ class ProseKind(Kind):
 
     def grade(self, answer: Extracted, key: Any, component) -> Outcome:
         settings: ProseSettings = component.settings
-        text = answer.value["text"]
+        text = answer.value.get("latex") or answer.value["text"]
         sentences = _Sentences(text, settings.goals)
         items = self.checklist(text, settings, sentences)
         weight = sum(i["points"] for i in items)
