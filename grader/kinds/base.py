@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from grader.ingest.document import GridFinding, MathSpan
+from grader.ingest.document import GridFinding, HiddenText, MathSpan
 
 if TYPE_CHECKING:
     from grader.rubric import Component
@@ -51,6 +51,7 @@ class Fragment:
     grid_how: str = ""
     grid_confidence: float = 1.0
     math: tuple[MathSpan, ...] = ()  # formulas the reader rebuilt within the fragment (PDF glyphs)
+    hidden: tuple[HiddenText, ...] = ()  # text the reader left out of the region (unseen, struck, undecided)
 
     @property
     def empty(self) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from grader.ingest.document import Document, GridFinding
+from grader.ingest.document import Document, GridFinding, HiddenText
 from grader.kinds.base import Fragment, get_kind
 from grader.rubric import Part, Rubric
 from grader.segment.headings import Heading, find_headings, part_index
@@ -38,6 +38,11 @@ _CONTENT = re.compile(r"[^\s\d().\[\]:,;\-–—*#]")
 
 def _has_content(text: str) -> bool:
     return _CONTENT.search(text) is not None
+
+
+def _hidden_in(doc: Document, spans: list[tuple[int, int]]) -> tuple[HiddenText, ...]:
+    """The text the reader left out within these spans of the document (where it was left out)."""
+    return tuple(h for h in doc.hidden if h.offset is not None and any(s <= h.offset < e for s, e in spans))
 
 
 def answer_zones(text: str, headings: list[Heading]) -> dict[int, list[tuple[int, int]]] | None:
@@ -88,6 +93,7 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
         body = "\n".join(piece(text, s, e) for s, e, _ in found)
         grids = tuple(g for g in doc.grids if any(s <= g.offset < e for s, e, _ in found))
         math = tuple(m for m in doc.math if any(s <= m.offset < e for s, e, _ in found))
+        hidden = _hidden_in(doc, [(s, e) for s, e, _ in found])
         first = found[0][2]
         how = _describe(text, first, doc.source)
         if len(found) > 1:
@@ -96,7 +102,7 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
         if notes:
             how += "; " + "; ".join(notes)
         fragments[part.id] = Fragment(part.id, body, how, min(h.confidence for _, _, h in found),
-                                      grids=grids, source=doc.source, math=math)
+                                      grids=grids, source=doc.source, math=math, hidden=hidden)
     _attach_stray_grids(doc, rubric, fragments)
     _fallback_to_question_zone(text, doc, rubric, zones, fragments)
     _reconcile_numbering(text, doc, rubric, headings, fragments)
@@ -169,7 +175,8 @@ def _fallback_to_question_zone(text: str, doc: Document, rubric: Rubric,
         else:
             how, confidence = (f"no heading for {part.id}: the whole answer to question {part.question} "
                                f"in {doc.source}"), 0.5
-        fragments[part.id] = Fragment(part.id, body, how, confidence, grids=grids, source=doc.source, math=math)
+        fragments[part.id] = Fragment(part.id, body, how, confidence, grids=grids, source=doc.source, math=math,
+                                      hidden=_hidden_in(doc, zones[part.question]))
 
 
 def from_sheet(doc: Document, rubric: Rubric) -> dict[str, Fragment]:
@@ -223,7 +230,8 @@ def _reconcile_numbering(text: str, doc: Document, rubric: Rubric, headings: lis
         zone_fragment = Fragment(parts[0].id, zone, f"the text under '{marker.text[:20]}' at line {line} of "
                                  f"{doc.source}", 0.6, source=doc.source,
                                  grids=tuple(g for g in doc.grids if marker.end <= g.offset < first.start),
-                                 math=tuple(m for m in doc.math if marker.end <= m.offset < first.start))
+                                 math=tuple(m for m in doc.math if marker.end <= m.offset < first.start),
+                                 hidden=_hidden_in(doc, [(marker.end, first.start)]))
         as_numbered = sum(_part_affinity(p, fragments[p.id]) for p in headed)
         shifted = _part_affinity(parts[0], zone_fragment) + sum(
             _part_affinity(parts[k + 1], fragments[p.id]) for k, p in enumerate(headed))

@@ -75,12 +75,17 @@ def _page_lines(blocks: list[dict], rect, pno: int, raw: bool = False, page=None
         if not plain:
             kept = []
             hidden_parts: dict[str, list[str]] = {}
+            last_end: dict[str, float] = {}
             for whole in spans:
                 for sp, reason in seen.judge(whole, clear) if seen is not None else [(whole, bare_reason(whole, bounds))]:
-                    if reason:
-                        hidden_parts.setdefault(reason, []).append(sp["text"])
-                    else:
+                    if not reason:
                         kept.append(sp)
+                        continue
+                    parts = hidden_parts.setdefault(reason, [])
+                    if parts and sp["bbox"][0] - last_end[reason] > 0.2 * sp["size"]:
+                        parts.append(" ")  # pieces apart on the line: words apart
+                    parts.append(sp["text"])
+                    last_end[reason] = sp["bbox"][2]
             for reason, texts in hidden_parts.items():
                 if reason != DRAWING and "".join(texts).strip():
                     hidden.append((" ".join("".join(texts).split()), reason))

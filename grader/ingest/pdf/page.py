@@ -46,6 +46,9 @@ class CachedPage:
             return self.page.get_cdrawings(*args, **kwargs)
         return self._once("drawings", lambda: [d for d in self._extended() if d.get("type") not in ("clip", "group")])
 
+    def get_images(self, *args):
+        return self._once("images", self.page.get_images) if not args else self.page.get_images(*args)
+
     def get_texttrace(self):
         return self._once("trace", self.page.get_texttrace)
 

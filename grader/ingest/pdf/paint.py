@@ -4,7 +4,8 @@ A PDF paints in order: later marks cover earlier ones. Text is seen where its co
 opacity over what was painted before it, differs from that background, and no opaque shape was
 painted over it afterwards. Both are judged at a few points across the run, composing the fills
 under each point in their paint order (PyMuPDF's seqno, shared by drawings and the text trace).
-A fill clipped away paints nothing; a fill at opacity 0 neither.
+A fill clipped away paints nothing; a fill at opacity 0 neither. An opaque image painted over text
+covers it; under text, its colours are not looked at (the text counts as seen).
 """
 
 from __future__ import annotations
@@ -121,7 +122,9 @@ def seen_at(fills: list[Fill], seqno: int, rgb: RGB, alpha: float, x: float, y: 
             glyph = blend(rgb, under, alpha)
             if apart(glyph, under) < SEEN:
                 return "background"
-        if f.rgb is None:
+        if f.rgb is None:  # an image: opaque over the text, unknown under it (taken as the page)
+            if glyph is not None and f.opacity >= 1.0:
+                return "covered"
             continue
         under = blend(f.rgb, under, f.opacity)
         if glyph is not None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from grader.ingest.pdf.symbols import family, is_math_font
+
 _LINE_FONT = re.compile(r"(?:^|\+)(?:LINEW?10|LCIRCLEW?10)$", re.I)
 _WORDY = re.compile(r"[^\W_]")
 _ONLY_SLASHES = re.compile(r"\s*/{3,}[/\s]*")
@@ -39,9 +41,29 @@ def wordy(text: str) -> bool:
     return _WORDY.search(text) is not None
 
 
+def strikable(span: dict) -> bool:
+    """A run that may be a struck word: a letter or a digit, not a glyph of a math extension font
+    (a radical sign or a big delimiter, crossed by its own rules, hangs from its origin)."""
+    return wordy(span["text"]) and family(span["font"]) != "ex"
+
+
 def slash_run(span: dict) -> bool:
-    """A run of slashes, as \\xout prints over the letters it strikes."""
-    return "///" in span["text"]
+    """A run of slashes in a text font, as \\xout prints over the letters it strikes (a math
+    font's glyphs without Unicode may come out as slashes too)."""
+    return "///" in span["text"] and not is_math_font(span["font"])
+
+
+def chained(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+    """Boxes that touch joined into one: the pieces of one line drawn with line-font glyphs."""
+    out: list[list[float]] = []
+    for box in sorted(boxes):
+        for merged in out:
+            if box[0] <= merged[2] + 1 and box[2] >= merged[0] - 1 and box[1] <= merged[3] + 1 and box[3] >= merged[1] - 1:
+                merged[:] = [min(merged[0], box[0]), min(merged[1], box[1]), max(merged[2], box[2]), max(merged[3], box[3])]
+                break
+        else:
+            out.append(list(box))
+    return [tuple(b) for b in out]
 
 
 def only_slashes(text: str) -> bool:
@@ -69,8 +91,9 @@ class Mark:
         width = x1 - x0
         if width <= 0 or min(x1, self.x1) - max(x0, self.x0) < _SHARE * width:
             return False
-        if self.box:
-            return self.y0 <= (top + bottom) / 2 <= self.y1
+        if self.box:  # a glyph's box: about as tall as the word it strikes (a diagram's long line is not)
+            size = (bottom - top) / (_HIGH - _LOW)
+            return self.y0 <= (top + bottom) / 2 <= self.y1 and self.y1 - self.y0 <= 3 * size
         lo, hi = max(x0, self.x0), min(x1, self.x1)
         ya, yb = self.y_at(lo), self.y_at(hi)
         if abs(ya - yb) < 0.5:  # horizontal: through the middle of the letters
@@ -79,7 +102,8 @@ class Mark:
 
 
 def drawn_marks(drawings: list[dict]) -> list[Mark]:
-    """The page's straight strokes and thin filled rules (horizontal or slanted; not vertical)."""
+    """The page's straight strokes and thin filled rules (horizontal or slanted; not vertical), a
+    rule drawn in touching pieces (soul's \\st strikes syllable by syllable) joined into one."""
     out = []
     for d in drawings:
         kind = d.get("type") or ""
@@ -95,7 +119,15 @@ def drawn_marks(drawings: list[dict]) -> list[Mark]:
                 x0, x1, y0, y1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
                 if y1 - y0 < 1.5 and x1 - x0 > 1:
                     out.append(Mark(x0, (y0 + y1) / 2, x1, (y0 + y1) / 2))
-    return out
+    flat = sorted((m for m in out if abs(m.y1 - m.y0) < 0.3), key=lambda m: (round(m.y0, 1), m.x0))
+    joined: list[Mark] = []
+    for m in flat:
+        last = joined[-1] if joined else None
+        if last is not None and abs(last.y0 - m.y0) < 0.3 and m.x0 <= last.x1 + 1.0:
+            joined[-1] = Mark(last.x0, last.y0, max(last.x1, m.x1), last.y1)
+        else:
+            joined.append(m)
+    return joined + [m for m in out if abs(m.y1 - m.y0) >= 0.3]
 
 
 def _band(span: dict) -> tuple[float, float]:
@@ -114,7 +146,7 @@ class StrikeMarks:
     """The marks a page draws that may strike its text, indexed by height."""
 
     def __init__(self, drawings: list[dict], glyph_boxes: list[tuple[float, float, float, float]]) -> None:
-        marks = drawn_marks(drawings) + [Mark(*box, box=True) for box in glyph_boxes]
+        marks = drawn_marks(drawings) + [Mark(*box, box=True) for box in chained(glyph_boxes)]
         self._bands: dict[int, list[Mark]] = {}
         for m in marks:
             for band in range(int(min(m.y0, m.y1) // _BAND), int(max(m.y0, m.y1) // _BAND) + 1):
@@ -138,7 +170,7 @@ class StrikeMarks:
 
     def struck(self, span: dict) -> bool:
         """Whether a mark runs through the whole span's letters."""
-        if not wordy(span["text"]):
+        if not strikable(span):
             return False
         top, bottom = _band(span)
         x0, _, x1, _ = span["bbox"]
@@ -149,6 +181,8 @@ class StrikeMarks:
         rest: [(part, struck)], in order."""
         chars = span["chars"]
         size = span["size"]
+        if family(span["font"]) == "ex":
+            return [(span, False)]
         flags = [False] * len(chars)
         start = None
         for i in range(len(chars) + 1):

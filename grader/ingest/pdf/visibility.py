@@ -45,13 +45,13 @@ class PageVisibility:
         self.strikes = StrikeMarks(page.get_cdrawings(), glyphs)
         self._bands: dict[int, list[Fill]] = {}
         self.fills: list[Fill] = []
-        if page.area_fills:
+        if page.area_fills or page.get_images():
             self.fills = self._page_fills()
             for f in self.fills:
                 if f.x1 - f.x0 >= THIN and f.y1 - f.y0 >= THIN:
                     for band in range(int(f.y0 // _BAND), int(f.y1 // _BAND) + 1):
                         self._bands.setdefault(band, []).append(f)
-        self._trace: list[tuple[tuple[float, float, float, float], int, str]] | None = None
+        self._trace: dict[tuple[int, int], list[tuple[str, int]]] | None = None
 
     def clear(self, box: tuple[float, float, float, float]) -> bool:
         """Whether nothing is drawn on or through a line's box: no fill, no line across it (its black,
@@ -69,7 +69,15 @@ class PageVisibility:
         if marked:
             fills = [f for f in fills if not any(m[0] - 1 <= f.x0 and m[1] - 1 <= f.y0 and f.x1 <= m[2] + 1
                                                  and f.y1 <= m[3] + 1 for m in marked)]
-        return fills
+        return sorted(fills + self._images(), key=lambda f: f.order)
+
+    def _images(self) -> list[Fill]:
+        """The page's images as areas of unknown colour in paint order (an image's number is its
+        seqno); one with a transparency mask is left out: what it hides cannot be told."""
+        if not self.page.get_images():
+            return []
+        return [Fill(*info["bbox"], None, info["number"], 0.0 if info.get("has-mask") else 1.0)
+                for info in self.page.get_image_info()]
 
     def _highlight_annotations(self) -> list[tuple[float, float, float, float]]:
         out = []
@@ -92,22 +100,24 @@ class PageVisibility:
         return False
 
     def _seqno(self, span: dict) -> int | None:
-        """When the span was painted: the text trace's run that holds it (same place, same text)."""
+        """When the span was painted: the text trace's character at the span's first origin (two
+        runs painted at one place are told apart by their characters)."""
         if self._trace is None:
-            self._trace = [(t["bbox"], t["seqno"], "".join(chr(c[0]) for c in t["chars"]))
-                           for t in self.page.get_texttrace()]
-        x0, y0, x1, y1 = span["bbox"]
-        text = "".join(span["text"].split())
-        best, best_overlap = None, 0.0
-        for (tx0, ty0, tx1, ty1), seqno, ttext in self._trace:
-            w = min(x1, tx1) - max(x0, tx0)
-            h = min(y1, ty1) - max(y0, ty0)
-            if w <= 0 or h <= 0:
+            self._trace = {}
+            for t in self.page.get_texttrace():
+                for ch in t["chars"]:
+                    x, y = ch[2]
+                    self._trace.setdefault((round(x * 2), round(y * 2)), []).append((chr(ch[0]), t["seqno"]))
+        chars = span.get("chars")
+        firsts = [(c["c"], c["origin"]) for c in chars[:4]] if chars else [(span["text"][:1], span.get("origin"))]
+        for c, origin in firsts:
+            if origin is None:
                 continue
-            overlap = w * h + (1e6 if text and text in "".join(ttext.split()) else 0.0)
-            if overlap > best_overlap:
-                best, best_overlap = seqno, overlap
-        return best
+            found = self._trace.get((round(origin[0] * 2), round(origin[1] * 2)), [])
+            same = [seqno for t, seqno in found if t == c]
+            if same or found:
+                return max(same or [seqno for _, seqno in found])
+        return None
 
     def _painted(self, span: dict) -> str | None:
         seqno = self._seqno(span)
@@ -115,7 +125,7 @@ class PageVisibility:
             return None
         why = unseen(self.fills, seqno, int_rgb(span["color"]), span.get("alpha", 255) / 255, span["bbox"])
         if why == "covered":
-            return "covered by a shape drawn over it"
+            return "covered by a shape or an image drawn over it"
         if why == "background":
             return "the colour of its background"
         return None
@@ -128,6 +138,8 @@ class PageVisibility:
         if clear:
             return [(span, self.reason(span, clear=True))]
         text = span["text"]
+        if (self.line_fonts and is_line_font(span["font"])) or ("///" in text and only_slashes(text)):
+            return [(span, DRAWING)]
         if len(text) == 2 and text in CELL_LABELS and not span["color"] and span.get("alpha", 255) == 255 \
                 and span["size"] >= TINY:
             return [(span, None)]  # a cell label, in black: a grid's own drawing, never an answer
