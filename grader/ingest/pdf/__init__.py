@@ -2,14 +2,17 @@
 
 PyMuPDF (imported lazily: reading a .txt must not pay for it) gives the spans with their positions,
 fonts and colours, and the page's drawings. Grids are found from their 25 labels laid out as a
-grid; each label takes the topmost fill under its centre (grader/ingest/grids.py). Drawings are
-only fetched for pages that hold a grid (with get_cdrawings, half the cost of get_drawings), which
-keeps the whole ingest within 2x a bare open + get_text + get_drawings (bench/bench_ingest.py).
+grid; each label takes the topmost fill under its centre (grader/ingest/grids.py). Each page's
+drawings are fetched once (page.py: get_cdrawings with its clips, cheaper than the get_drawings of
+the bare floor) and shared by visibility, formulas and grids; the text trace and a second
+extraction are taken only on pages that draw over text, clip it or hide layers, which keeps the
+whole ingest near 2x a bare open + get_text + get_drawings (bench/bench_ingest.py).
 
-layout.py turns a page into lines, visibility.py says what a reader would not see, page_grids.py
-reads the grids of a page. On a page that uses a math font, the lines are taken from "rawdict"
-(each glyph's position, size and font; glyphs without Unicode keep their code) and math.py rebuilds
-its formulas (rows.py, formula.py) as LaTeX in the text, each recorded in Document.math.
+layout.py turns a page into lines, visibility.py says what a reader would not see (paint.py: what
+lies under and over text; strikes.py: lines drawn through words), page_grids.py reads the grids of
+a page. On a page that uses a math font, or strikes words with drawn lines, the lines are taken
+from "rawdict" (each glyph's position, size and font; glyphs without Unicode keep their code);
+math.py rebuilds its formulas (rows.py, formula.py) as LaTeX in the text, each in Document.math.
 """
 
 from __future__ import annotations

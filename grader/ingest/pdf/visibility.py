@@ -192,7 +192,7 @@ class PageVisibility:
         if not clear:
             if "chars" not in span and self.strikes.struck(span):
                 return "struck out"
-            if self._bands and text.strip() and self.on_fill(span["bbox"]):
+            if self._bands and self.on_fill(span["bbox"]):
                 if _LABELS.fullmatch(text):
                     return None  # a cell label on (or under) its cell's fill: the grid reader's business
                 return self._painted(span)
