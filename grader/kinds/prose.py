@@ -13,6 +13,8 @@ from pydantic import Field, model_validator
 
 from grader.analyses.language import gloss, language
 from grader.kinds.base import Extracted, Fragment, Kind, Outcome, Status, StrictModel, register
+from grader.kinds.prose_text import (MATHY, canonical, derived_relation, normalise_math, quote, readable,  # noqa: F401
+                                     stated_formulas, units, word_count)
 
 
 class ProseItem(StrictModel):
@@ -75,171 +77,13 @@ class ProseWhen(StrictModel):
 
 # ---------------------------------------------------------------- sentences and math
 
-_DISPLAY = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|multline|eqnarray)\*?\}.*?\\end\{\1\*?\}",
-                      re.S)
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!i\.e\.)(?<!e\.g\.)(?<!cf\.)\s+(?=[A-Z\\$(\"“])|\n\s*\n")
-
-
-def units(text: str) -> list[str]:
-    """The text cut into quotable units: sentences, and each displayed equation on its own."""
-    out: list[str] = []
-    position = 0
-    for m in _DISPLAY.finditer(text):
-        out += _sentences(text[position:m.start()])
-        out.append(" ".join(m.group(0).split()))
-        position = m.end()
-    out += _sentences(text[position:])
-    return _chained([u for u in out if u])
-
-
-# A unit opening on a relation continues the formula above it: "L_K = E[...]" then "≤ log E[...]",
-# a chain a PDF sets over several lines (and its reader rebuilds line by line).
-_CONTINUES = re.compile(r"^(?:\$|\\\[|\s)*(?:=|≤|≥|<|>|≈|\\(?:le|leq|ge|geq|approx|Rightarrow|implies)(?![a-zA-Z]))")
-
-
-def _chained(found: list[str]) -> list[str]:
-    out: list[str] = []
-    for unit in found:
-        if out and _CONTINUES.match(unit) and len(out[-1]) < 2000:
-            out[-1] = f"{out[-1]} {unit}"
-        else:
-            out.append(unit)
-    return out
-
-
-def _sentences(text: str) -> list[str]:
-    return [" ".join(s.split()) for s in _SENTENCE_END.split(text) if s and s.strip()]
-
-
-_MATH_RULES = [(re.compile(p), r) for p, r in [
-    (r"\\(?:begin|end)\s*\{[a-zA-Z*]*\}|\\\\(?:\[[^\]]*\])?|&|\\(?:nonumber|notag)(?![a-zA-Z])", " "),  # rows of an align
-    (r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])|\\displaystyle|\\limits|\\nolimits", ""),
-    (r"\\\{", "["), (r"\\\}", "]"),  # E\{...\}: an expectation in braces reads as E[...]
-    (r"\\[,;:! ]|\\q?quad\b|~", " "),
-    (r"\\(?:mathbf|mathrm|mathbb|mathcal|mathit|boldsymbol|bm|text|textrm|textbf|textit|operatorname|mathsf)\s*\{([^{}]*)\}", r"\1"),
-    (r"\\(?:geq?|geqslant)(?![a-zA-Z])|>=|⩾", "≥"), (r"\\(?:leq?|leqslant)(?![a-zA-Z])|<=|⩽", "≤"),
-    (r"\\(?:ln|log)(?![a-zA-Z])|\bln\b", "log"), (r"\\exp(?![a-zA-Z])", "exp"),
-    (r"\\sum(?![a-zA-Z])|∑", "Σ"), (r"\\prod(?![a-zA-Z])|∏", "Π"), (r"\\int(?![a-zA-Z])", "∫"),
-    (r"\\(?:\||parallel(?![a-zA-Z])|Vert(?![a-zA-Z]))|\|\|", "‖"), (r"\\(?:mid|vert)(?![a-zA-Z])", "|"),
-    (r"\^\s*\{\s*(?:\\ast|\*)\s*\}|\^\s*(?:\\ast|\*)|\\ast(?![a-zA-Z])", "*"),
-    (r"\\sim(?![a-zA-Z])|~(?=\s*[qpN])", "∼"), (r"\\approx(?![a-zA-Z])", "≈"), (r"\\(?:to|rightarrow)(?![a-zA-Z])|->", "→"),
-    (r"\\forall(?![a-zA-Z])", "∀"), (r"\\in(?![a-zA-Z])", "∈"), (r"\\partial(?![a-zA-Z])", "∂"),
-    (r"\\det(?![a-zA-Z])", "det"), (r"\\(?:cdot|times)(?![a-zA-Z])", "·"), (r"[−–]", "-"),
-    (r"\\(?:neq|ne)(?![a-zA-Z])", "≠"), (r"\\infty(?![a-zA-Z])", "∞"), (r"\\E(?![a-zA-Z])", "E"),
-    (r"\\theta(?![a-zA-Z])", "θ"), (r"\\phi(?![a-zA-Z])", "φ"), (r"\\mu(?![a-zA-Z])", "μ"),
-    (r"\\(?:mathcal\s*)?L(?![a-zA-Z])", "L"), (r"\$", " "),
-]]
-_MATHY = re.compile(r"[\\$^_{}<>=|~−–∑]|\bln\b")  # a unit without these normalises to itself
-_FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
-_FRAC_SHORT = re.compile(r"\\[dt]?frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])")  # \frac12, \frac1k
-
-
-def _braced(text: str, start: int) -> tuple[str, int] | None:
-    """The content of the {...} group opening at `start`, and the index after it."""
-    if start >= len(text) or text[start] != "{":
-        return None
-    depth = 0
-    for i in range(start, min(len(text), start + 2000)):
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        if depth == 0:
-            return text[start + 1:i], i + 1
-    return None
-
-
-def normalise_math(text: str) -> str:
-    """LaTeX and PDF-extracted math in one spelling, for hints: a plain rewrite, never evaluated."""
-    text = _FRAC_SHORT.sub(r"(\1)/(\2)", text)
-    for _ in range(8):  # \frac{a}{b} -> (a)/(b), innermost last; bounded for hostile input
-        m = _FRAC.search(text)
-        if not m:
-            break
-        first = _braced(text, m.end())
-        second = _braced(text, first[1]) if first else None
-        if not second:
-            text = text[:m.start()] + text[m.end():]
-            continue
-        text = f"{text[:m.start()]}({first[0]})/({second[0]}){text[second[1]:]}"
-    for _ in range(3):  # nested \mathbf{\mathbb{...}}: repeat while something changes
-        before = text
-        for pattern, replacement in _MATH_RULES:
-            text = pattern.sub(replacement, text)
-        if text == before:
-            break
-    text = re.sub(r"([_^])\{([^{}]*)\}", r"\1\2", text)
-    text = re.sub(r"[{}]", "", text)
-    text = re.sub(r"\\(?:\[|\]|\(|\))", " ", text)  # display and inline delimiters
-    text = re.sub(r"\\([a-zA-Z]+)", r" \1 ", text)  # any other command: its name, as a word (\arg\max -> arg max)
-    return " ".join(text.split())
-
-
-_MATH_SEGMENT = re.compile(r"\\\[.*?\\\]|\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)", re.S)
-
-
-def readable(text: str) -> str:
-    """The answer with its formulas in plain words and symbols ("arg max_D E_(x∼p1)[log D(x)]"), as
-    a report shows it: LaTeX rebuilt from a PDF, or typed in a .tex, is no reading for a person."""
-    if "$" not in text and "\\" not in text:
-        return text
-    return _MATH_SEGMENT.sub(lambda m: normalise_math(m.group(0)), text)
-
-
-def _quote(unit: str, match: re.Match | None = None) -> str:
-    if len(unit) <= 220:
-        return unit
-    if match is None or match.string != unit or match.start() < 150:
-        return unit[:217] + "…"
-    start = max(0, match.start() - 100)
-    return "…" + unit[start:start + 216] + "…"
-
-
-def word_count(text: str) -> int:
-    return len(re.findall(r"[A-Za-zÀ-ÿ]{2,}", text))
-
-
-# A chain's relations, at the top level of brackets: "L_K = E[...] ≤ log E[...] = ... = log p(x)".
-_RELATION = re.compile(r"(?<![<>≤≥=!])(=|≤|≥|<|>)(?![<>≤≥=])")
-_OPENERS, _CLOSERS = "([{", ")]}"
-
-
-def derived_relation(normalised: str) -> str | None:
-    """What a chain of (in)equalities proves, from its first side to its last: "L_K ≤ log p(x)" for
-    "L_K = E[…] ≤ log E[…] = log p(x)". A TA reads the chain so; a checklist's hint may name only
-    the conclusion. None when the chain mixes ≤ and ≥, or has fewer than three sides."""
-    if len(normalised) > 3000:
-        return None
-    sides, relations, depth, last = [], [], 0, 0
-    for i, ch in enumerate(normalised):
-        if ch in _OPENERS:
-            depth += 1
-        elif ch in _CLOSERS:
-            depth = max(0, depth - 1)
-        elif depth == 0 and _RELATION.match(normalised, i) and _RELATION.match(normalised, i).start() == i:
-            sides.append(normalised[last:i])
-            relations.append(ch)
-            last = i + 1
-    sides.append(normalised[last:])
-    if len(sides) < 3:
-        return None
-    strict = {r for r in relations if r != "="}
-    if not strict:
-        relation = "="
-    elif strict <= {"≤", "<"}:
-        relation = "<" if "<" in strict else "≤"
-    elif strict <= {"≥", ">"}:
-        relation = ">" if ">" in strict else "≥"
-    else:
-        return None
-    first = re.split(r"[:;,]\s|\bthus\b|\bhence\b|\bso\b", sides[0])[-1].strip()
-    end = re.split(r"[,;]\s|\.\s", sides[-1])[0].strip()
-    return f"{first} {relation} {end}" if first and end else None
-
 
 class _Sentences:
     """The units of an answer with their normalised math, goal statements set aside."""
 
     def __init__(self, text: str, goals: list[str]):
         self.units = [u for u in units(text) if not any(re.search(g, u, re.I) for g in goals)]
-        self.normalised = [normalise_math(u) if _MATHY.search(u) else u for u in self.units]
+        self.normalised = [normalise_math(u) if MATHY.search(u) else u for u in self.units]
         # a French answer is also read through its English gloss: most rubrics' hints are English
         self.language = language(text)
         self.glossed = [gloss(u) for u in self.normalised] if self.language == "fr" else []
@@ -257,6 +101,18 @@ class _Sentences:
                 m = re.search(pattern, form, re.I)
                 if m:
                     return unit, m
+        return None
+
+    def states(self, description: str) -> str | None:
+        """The unit that writes out a formula the description states (compared loosely: spacing,
+        brackets, subscripts and arguments aside), or None."""
+        wanted = [canonical(f) for f in stated_formulas(description)]
+        if not wanted:
+            return None
+        for index, unit in enumerate(self.units):
+            forms = [canonical(form) for form in (self.normalised[index], self.derived[index]) if form]
+            if any(w in form for w in wanted for form in forms):
+                return unit
         return None
 
     def whole(self, pattern: str) -> bool:
@@ -310,11 +166,16 @@ class ProseKind(Kind):
             hits = [hit for h in item.hints if (hit := sentences.find(h))]
             quotes: list[str] = []
             for unit, m in hits:
-                quote = _quote(unit, m)
-                if quote not in quotes:
-                    quotes.append(quote)
+                said = quote(unit, m)
+                if said not in quotes:
+                    quotes.append(said)
+            ok = len(hits) >= item.min_hits
+            if not ok:  # the formula the item states, written out in the answer, is the step too
+                unit = sentences.states(item.description)
+                if unit is not None:
+                    ok, quotes = True, [quote(unit)]
             found.append({"id": item.id, "description": item.description, "points": item.points,
-                          "found": len(hits) >= item.min_hits, "evidence": quotes[:2]})
+                          "found": ok, "evidence": quotes[:2]})
         return found
 
     def grade(self, answer: Extracted, key: Any, component) -> Outcome:
@@ -335,7 +196,7 @@ class ProseKind(Kind):
                 fraction = min(fraction, proof.cap)
                 hit = sentences.find(proof.quote or proof.patterns[0])
                 if hit:
-                    proof_evidence.append(_quote(*hit))
+                    proof_evidence.append(quote(*hit))
         words = answer.value["words"]
         if words < settings.words.min:
             messages.append(f"Short: {words} words, where at least {settings.words.min} are expected.")
