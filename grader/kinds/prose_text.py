@@ -43,7 +43,8 @@ def _sentences(text: str) -> list[str]:
 
 
 _MATH_RULES = [(re.compile(p), r) for p, r in [
-    (r"\\(?:overset|stackrel)\s*\{[^{}]*\}\s*\{([^{}]*)\}", r"\1"),  # \overset{(b)}{\ge}: the relation    (r"\\(?:begin|end)\s*\{[a-zA-Z*]*\}|\\\\(?:\[[^\]]*\])?|&|\\(?:nonumber|notag)(?![a-zA-Z])", " "),  # rows of an align
+    (r"\\(?:overset|stackrel)\s*\{[^{}]*\}\s*\{([^{}]*)\}", r"\1"),  # \overset{(b)}{\ge}: the relation
+    (r"\\(?:begin|end)\s*\{[a-zA-Z*]*\}|\\\\(?:\[[^\]]*\])?|&|\\(?:nonumber|notag)(?![a-zA-Z])", " "),  # rows of an align
     (r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])|\\displaystyle|\\limits|\\nolimits", ""),
     (r"\\\{", "["), (r"\\\}", "]"),  # E\{...\}: an expectation in braces reads as E[...]
     (r"\\[,;:! ]|\\q?quad\b|~", " "),
