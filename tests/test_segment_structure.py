@@ -192,3 +192,11 @@ def test_an_item_alone_on_its_line_then_one_with_its_text_are_one_list(rubric, m
     fragments = segment(doc(text), rubric, model)
     assert "tok31" in fragments["3.1"].text and "tok32a" not in fragments["3.1"].text
     assert "tok32a" in fragments["3.2a"].text or "tok32a" in fragments.get("3.2b", fragments["3.2a"]).text
+
+
+def test_the_seed_is_segmented_by_its_own_headings(rubric, model):
+    seed = ROOT / "submissions_example" / "000_af16c1991d1beaae.txt"
+    fragments = segment(doc(seed.read_text(encoding="utf-8")), rubric, model)
+    for part in ("1.1", "1.2", "1.3", "1.4"):  # a grid's labels written as text are an answer's content
+        assert fragments[part].how.startswith(f"heading 'Q{part})'"), fragments[part].how
+    assert fragments["2.1"].how.startswith("heading 'Answer 2. 2.1)'")

@@ -172,7 +172,7 @@ def derived_relation(normalised: str) -> str | None:
 # prose around it ("the conclusion", "by concavity of log") are not part of it.
 _DESCRIPTION_RELATION = re.compile(r"[=≤≥<>]")
 _PROSE_WORD = re.compile(r"^[A-Za-z][a-z]{2,}$")
-_MATH_WORDS = frozenset("log ln exp det max min sup inf lim argmax argmin KL E ELBO JSD tr var".lower().split())
+_MATH_WORDS = frozenset("log ln exp det max min sup inf lim argmax argmin tr var".split())
 
 
 def stated_formulas(description: str) -> list[str]:
@@ -183,9 +183,9 @@ def stated_formulas(description: str) -> list[str]:
         if not (_DESCRIPTION_RELATION.search(clause) or re.search(r"[\[(][^\])]*[_|][^\])]*[\])]", clause)):
             continue
         words = clause.split()
-        while words and _PROSE_WORD.match(words[0]) and words[0].lower() not in _MATH_WORDS:
+        while words and _PROSE_WORD.match(words[0]) and words[0] not in _MATH_WORDS:
             words.pop(0)
-        while words and _PROSE_WORD.match(words[-1]) and words[-1].lower() not in _MATH_WORDS:
+        while words and _PROSE_WORD.match(words[-1]) and words[-1] not in _MATH_WORDS:
             words.pop()
         formula = " ".join(words).strip(" .")
         if len(canonical(formula)) >= 5:

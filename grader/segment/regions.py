@@ -37,7 +37,8 @@ _CONTENT = re.compile(r"[^\s\d().\[\]:,;\-–—*#]")
 
 
 def _has_content(text: str) -> bool:
-    return _CONTENT.search(text) is not None
+    # numbers alone are content when there are many: a grid's labels written as text, a list of cells
+    return _CONTENT.search(text) is not None or len(re.findall(r"\d+", text)) >= 4
 
 
 def answer_zones(text: str, headings: list[Heading]) -> dict[int, list[tuple[int, int]]] | None:
