@@ -94,6 +94,8 @@ class Component(StrictModel):
             raise ValueError(f"a {self.kind} component needs a 'key'")
         if self.key is not None and self.key.literal is not None:
             kind.prepare(self.key.literal, settings)
+        if self.key is not None and self.key.reference is not None:
+            kind.check_reference(self.key.args, settings)
         for pattern in self.within:
             re.compile(pattern.replace("{part}", "1"))
         return self

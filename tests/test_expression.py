@@ -115,7 +115,8 @@ def test_what_cannot_be_read_is_a_parse_error_with_a_reason(latex, reason):
 _PIECES = [r"\frac", r"\log", r"\ln", r"\mathbb{E}", "E", "_", "^", "{", "}", "(", ")", "[", "]", r"\left(",
            r"\right)", "p_0", "f_1", "D^*", r"D^\ast", "x", r"\sim", "+", "-", r"\cdot", "/", "1", "2", ".", ",",
            r"\|", r"\int", "dx", r"\,", r"\mu", r"\text{KL}", r"\mathrm{JSD}", "=", "&", r"\\", "$", "|", "*",
-           r"\sqrt", r"\infty", r"\exp", "e", " ", r"\big(", r"\tfrac", "12", r"\sum", "∼", "−", "½"]
+           r"\sqrt", r"\infty", r"\exp", "e", " ", r"\big(", r"\tfrac", "12", r"\sum", "∼", "−", "½",
+           r"\nabla", r"\partial", "_w", r"\ell"]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -130,7 +131,8 @@ def test_the_parser_raises_only_parse_errors(text):
 
 def _trees():
     names = st.sampled_from([t.sym("x"), t.sym("p", "0"), t.sym("f", "1"), t.sym("D", star=True), t.sym("D"),
-                             t.sym("\\mu"), t.sym("a"), t.sym("q", "data"), t.sym("D", "\\theta", True)])
+                             t.sym("\\mu"), t.sym("a"), t.sym("q", "data"), t.sym("D", "\\theta", True),
+                             t.sym("\\ell", None, False, t.gradient_accent("w")), t.sym("L", "i", False, t.GRADIENT)])
     numbers = st.fractions(min_value=0, max_value=50, max_denominator=12).map(t.num)
     leaves = st.one_of(names, numbers, st.just(t.INFINITY))
     heads = st.sampled_from([t.sym("D", star=True), t.sym("p", "0"), t.sym("\\mu"), t.sym("g")])

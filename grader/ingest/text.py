@@ -22,19 +22,30 @@ def decode(raw: bytes, name: str) -> tuple[str, list[str]]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), problems
 
 
-_NAME = re.compile(r"^\s*(?:\*\*)?(?:Name|Nom|Student)\s*(?:\*\*)?\s*[:=]\s*(?P<v>[^\n,;]{2,80})", re.I | re.M)
+_NAME = re.compile(r"^\s*(?:\*\*)?(?:Name|Nom|Student|[ÉE]tudiant(?:e)?)\s*(?:\*\*)?\s*[:=]\s*(?P<v>[^\n,;(]{2,80})"
+                   r"(?:\(\s*(?P<sid>\d{6,10})\s*\))?", re.I | re.M)
 _SID = re.compile(r"(?:Student\s*ID|Matricule|SID|Student\s*number)\s*(?:\*\*)?\s*[:=#]?\s*(?P<v>\d{6,10})", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PERSON = re.compile(r"(?:[A-ZÀ-Ý][\w'’-]+\s+){1,3}[A-ZÀ-Ý][\w'’-]+")  # two to four capitalised words
 
 
 def students_from_text(text: str) -> list[dict[str, str]]:
+    """The student named at the top: "Name: ..." (also "Étudiant : Ada Lovelace (20231001)", the id
+    in brackets), the student id and e-mail; failing a "Name:" line, a line of two to four
+    capitalised words right above the line opening with the student id, as a title page prints
+    \\author{Name \\\\ Student ID: ...}."""
     head = text[:3000]
     name, sid, email = _NAME.search(head), _SID.search(head), _EMAIL.search(head)
     if not (name or sid):
         return []
-    student = {"name": name["v"].strip() if name else "", "sid": sid["v"] if sid else "",
-               "email": email.group(0) if email else ""}
-    return [student]
+    found_name = name["v"].strip() if name else ""
+    found_sid = sid["v"] if sid else (name["sid"] or "") if name else ""
+    if not found_name and sid:
+        line_start = head.rfind("\n", 0, sid.start()) + 1
+        above = head[:line_start].rstrip().rsplit("\n", 1)[-1].strip()
+        if not head[line_start:sid.start()].strip() and _PERSON.fullmatch(above):
+            found_name = above
+    return [{"name": found_name, "sid": found_sid, "email": email.group(0) if email else ""}]
 
 
 def read_text(path: Path, limits: Limits) -> Document:

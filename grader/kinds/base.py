@@ -124,6 +124,11 @@ class Kind(ABC):
     @abstractmethod
     def describe(self, answer: Extracted) -> str: ...
 
+    def describe_in(self, answer: Extracted, component: Component) -> str:
+        """describe() for one component of a rubric: a kind whose picture depends on the settings
+        (a grid's size and numbering) overrides it."""
+        return self.describe(answer)
+
     def render_context(self, answer: Extracted | None, key: Any, outcome: Outcome | None,
                        component: Component) -> dict[str, Any]:
         return {"shown": self.describe(answer) if answer else "—"}
@@ -151,6 +156,10 @@ class Kind(ABC):
 
     def check_mistake(self, when: BaseModel, settings: BaseModel) -> None:
         """Check a declared mistake's condition against the settings (rubric load); raise ValueError."""
+
+    def check_reference(self, args: dict[str, Any], settings: BaseModel) -> None:
+        """Check a reference key's arguments against the settings (rubric load, before any key is
+        built): a reference asked another question than the one graded is an error; raise ValueError."""
 
     def summary_feedback(self, answer: Any, key: Any, status: Status, component: Component) -> str:
         """What a student sees before the due date when the rubric says `feedback_before_due:

@@ -32,7 +32,6 @@ from grader.mathexpr.parser import parse
 from grader.mathexpr.printer import to_latex, to_plain
 from grader.mathexpr.tree import ParseError
 
-MAX_TARGET_CHARS = 120
 EARLIER = "earlier line: "
 
 
@@ -310,10 +309,10 @@ def _sheet_latex(value) -> str | None:
 
 
 def _names_target(side: str, settings: ExpressionSettings) -> bool:
-    if len(side) > MAX_TARGET_CHARS:  # a quantity's name is short: no need to parse long sides
+    if len(side) > answer.MAX_NAME_CHARS:  # a quantity's name is short: no need to parse long sides
         return False
     try:
-        return head(_parse(side, settings), settings.ctx) == settings.head
+        return head(_parse(side, settings), settings.ctx) in settings.heads
     except ParseError:
         return False
 
@@ -354,23 +353,11 @@ def _values_one_by_one(equations, settings: ExpressionSettings) -> Extracted | N
         target = _parse(settings.target, settings)
     except ParseError:
         return None
-    if not isinstance(target, t.Sym) or target.sub is not None:
+    found = answer.values_one_by_one(equations, target, lambda side: _parse(side, settings))
+    if not found:
         return None
-    found: dict[str, str] = {}
-    for eq in equations:
-        if len(eq.sides) < 2 or len(eq.sides[0]) > MAX_TARGET_CHARS:
-            continue
-        try:
-            side = _parse(eq.sides[0], settings)
-        except ParseError:
-            continue
-        if isinstance(side, t.Sym) and side.sub is not None and (side.base, side.star, side.accent) == \
-                (target.base, target.star, target.accent):
-            found[side.sub] = eq.sides[-1]  # the last value given for each one wins
-    if len(found) < 2:
-        return None
-    latex = "\\{" + ", ".join(found[k] for k in sorted(found)) + "\\}"
-    names = ", ".join(to_plain(t.sym(target.base, k, target.star, target.accent)) for k in sorted(found))
+    latex = "\\{" + ", ".join(found.values()) + "\\}"
+    names = ", ".join(to_plain(t.sym(target.base, k, target.star, target.accent)) for k in found)
     return _read(latex, f"the values {names}, given one by one", 0.85, settings)
 
 

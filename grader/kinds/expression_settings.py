@@ -25,19 +25,36 @@ from grader.mathexpr.tree import ParseError
 
 
 def head(node: t.Node, ctx: Context) -> str | None:
-    """What quantity a side names: a declared name ("KL", "D"), a name as written ("A", "\\lambda"),
-    a tuple of names ("(d*, g*)"); None for anything else."""
+    """What quantity a side names: a declared name ("KL", "D"), a name as written ("A", "\\lambda",
+    "∇_w ℓ"), a tuple of names ("(d*, g*)"); None for anything else."""
     if isinstance(node, t.Tuple):
         heads = [head(item, ctx) for item in node.items]
         return None if None in heads else "(" + ", ".join(heads) + ")"
     if isinstance(node, t.Apply):
-        # D^*(x) names D*, V(d, g) names V; D^*(f_0 + f_1) is a product, not a name
-        if not all(isinstance(arg, t.Sym) for arg in node.args):
+        # D^*(x) names D*, V(d, g) names V; D^*(f_0 + f_1) is a product, not a name; a word names
+        # itself whatever it is applied to: KL(N(μ_1, σ_1²) ‖ N(μ_2, σ_2²)) names KL
+        if not all(isinstance(arg, t.Sym) for arg in node.args) and not _is_word(node.head):
             return None
         node = node.head
     if isinstance(node, t.Sym):
         return ctx.resolve(node) or to_plain(node)
     return None
+
+
+def _is_word(name: t.Sym) -> bool:
+    return len(name.base) > 1 and not name.base.startswith("\\")
+
+
+def heads(node: t.Node, ctx: Context) -> frozenset[str]:
+    """The names an answer may give a target by: its own, and for a gradient with respect to a
+    variable (∇_w ℓ) also the gradient with the variable left implicit (∇ℓ)."""
+    own = head(node, ctx)
+    names = {own} if own is not None else set()
+    name = node.head if isinstance(node, t.Apply) else node
+    if isinstance(name, t.Sym) and name.accent and name.accent.startswith(t.GRADIENT + "_"):
+        implicit = t.sym(name.base, name.sub, name.star, t.GRADIENT)
+        names.add(head(t.apply(implicit, node.args) if isinstance(node, t.Apply) else implicit, ctx))
+    return frozenset(names - {None})
 
 
 def parse_checked(latex: str, what: str, ctx: Context) -> t.Node:
@@ -84,7 +101,8 @@ class ExpressionSettings(StrictModel):
         if unknown:
             raise ValueError(f"symbols {unknown} are not declared by the context")
         if head(parse_checked(self.target, "target", ctx), ctx) is None:
-            raise ValueError(f"target {self.target!r} must name a quantity, such as A, \\lambda, D^*(x) or (d^*, g^*)")
+            raise ValueError(f"target {self.target!r} must name a quantity, such as A, \\lambda, D^*(x), (d^*, g^*) "
+                             "or \\nabla_w \\ell")
         if self.pointwise and not decl.densities:
             raise ValueError("pointwise answers are functions of the variable of the context's densities: declare them")
         return self
@@ -94,8 +112,9 @@ class ExpressionSettings(StrictModel):
         return self._ctx
 
     @property
-    def head(self) -> str:
-        return head(parse(self.target, self.ctx.lexicon), self.ctx) or ""
+    def heads(self) -> frozenset[str]:
+        """The names an answer may give the target by (see heads())."""
+        return heads(parse(self.target, self.ctx.lexicon), self.ctx)
 
     @property
     def shown_name(self) -> str:

@@ -27,8 +27,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from grader.mathexpr import tree as t
 from grader.mathexpr.equations import MAX_EQUATIONS, Equation, find_equations
+from grader.mathexpr.tree import ParseError
 
+MAX_NAME_CHARS = 120  # a quantity's name is short: longer sides are not parsed to find one
 UNCLEAR = 0.6  # the confidence of a choice a TA must confirm (below the kinds' LOW_CONFIDENCE)
 MAX_COMPARISONS = 24
 _CONCLUSION = re.compile(
@@ -185,3 +188,24 @@ def _disagreement(chosen: Candidate, found: list[Candidate], boxed: list[Candida
             return (f"{what} is also given as {_short(shown(other.latex), 70)}, which differs from "
                     f"{_short(shown(chosen.latex), 70)}: a TA will choose")
     return None
+
+
+def values_one_by_one(equations: Sequence[Equation], target: t.Node,
+                      parse: Callable[[str], t.Node]) -> dict[str, str]:
+    """λ_1 = 1 + iα, λ_2 = 1 − iα: the values of a target named without a subscript (λ), given one
+    by one under indexed names; {index: the last side of the last equation for it}, in index order.
+    Empty when the target has a subscript of its own, or fewer than two values are given."""
+    if not isinstance(target, t.Sym) or target.sub is not None:
+        return {}
+    found: dict[str, str] = {}
+    for eq in equations:
+        if len(eq.sides) < 2 or len(eq.sides[0]) > MAX_NAME_CHARS:
+            continue
+        try:
+            side = parse(eq.sides[0])
+        except ParseError:
+            continue
+        if isinstance(side, t.Sym) and side.sub is not None and \
+                (side.base, side.star, side.accent) == (target.base, target.star, target.accent):
+            found[side.sub] = eq.sides[-1]
+    return {k: found[k] for k in sorted(found)} if len(found) >= 2 else {}
