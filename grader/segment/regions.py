@@ -72,8 +72,8 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
     for i, h in enumerate(headings):
         if h.part_id is None:
             continue
-        if zones is not None and not inside(h.start, zones.get(h.question, [])):
-            continue
+        if zones is not None and h.question in zones and not inside(h.start, zones[h.question]):
+            continue  # the question has "Answer N" markers: its copied statement is no answer
         end = next((n.start for n in headings[i + 1:] if n.start >= h.end
                     and not (n.part_id == h.part_id and n.start < h.end)), len(text))
         end = max(end, h.end)
