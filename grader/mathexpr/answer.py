@@ -47,7 +47,7 @@ class Candidate:
     how: str
     confidence: float
     order: int  # its equation's place in the answer
-    rank: int  # 2: reads, evaluates, allowed names; 1: reads; 0: does not read
+    rank: int  # 2: reads, evaluates, allowed names (3: and the required ones); 1: reads; 0: does not read
     boxed: bool = False
     concluded: bool = False  # after a word of conclusion
     chain: tuple[str, ...] = ()  # the other sides on the answer's side of the quantity (A in `Q = A = B`)
@@ -158,7 +158,7 @@ def choose(text: str, names: Callable[[str], bool], rank: Callable[[str], int],
     confidence = min(chosen.confidence, UNCLEAR) if review else chosen.confidence
     if review:
         how += f"; {review}"
-    earlier = tuple(dict.fromkeys(c.latex for c in found if c.rank == 2 and c.order < chosen.order
+    earlier = tuple(dict.fromkeys(c.latex for c in found if c.rank >= 2 and c.order < chosen.order
                                   and c.latex != chosen.latex))
     return Choice(chosen.latex, how, confidence, earlier=earlier[-3:], review=review)
 
