@@ -174,3 +174,8 @@ def test_a_mention_that_continues_a_negated_one_is_negated_too():
 def test_a_negation_after_a_mention_leaves_it_alone():
     text = "The method needs very large batches, which makes it expensive and hard to reproduce without TPUs."
     assert found("5.3", text)["cost"]
+
+
+def test_a_formula_the_step_states_does_not_count_when_negated():
+    assert found("2.1", "We use the substitution x = F(u) in the integral.")["substitution"]
+    assert not found("2.1", "The argument is not the substitution x = F(u) in the integral.")["substitution"]

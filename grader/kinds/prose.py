@@ -181,7 +181,10 @@ class _Sentences:
             return False
         normalised = self.normalised[index]
         relation = re.search(r"[=≤≥<>]", normalised)
-        return negated(normalised, relation.start() if relation else len(normalised))
+        if relation is None:
+            return negated(normalised, len(normalised))
+        left = re.search(r"\S+\s*$", normalised[:relation.start()])  # the relation's left side starts the formula
+        return negated(normalised, left.start() if left else relation.start())
 
     def whole(self, pattern: str) -> bool:
         """For patterns spanning sentences (false proofs): the whole answer, as written, normalised,
