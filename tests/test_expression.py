@@ -512,3 +512,14 @@ def test_too_many_formulas_go_to_a_ta(rubric):
 def test_huge_exponents_are_undefined_not_a_crash(rubric, key):
     outcome = grade(rubric, key, "4.6a", r"\frac12 E_{p_0}[\log(1 - D)] + 10^{10^{10}}")
     assert outcome.notes == ("undefined",) and outcome.status == "incorrect"
+
+
+@pytest.mark.parametrize("between", ["or maybe", "Or perhaps:", "alternatively,", "ou peut-être", "or"])
+def test_an_answer_offered_beside_another_goes_to_review(rubric, key, between):
+    wrong = r"\frac{1}{2}\left(\mathbb{E}_{p_0}[\log(1-D^*(x))] + \mathbb{E}_{p_1}[\log D^*(x)]\right)"
+    text = (f"$$\\mathrm{{JSD}}(p_0, p_1) = {wrong}$$\n\n{between}\n\n"
+            f"$$\\mathrm{{JSD}}(p_0, p_1) = {KEY_JSD}$$")
+    comp = component(rubric, "4.6a")
+    answer = KIND.extract(Fragment("4.6a", text, "test", 1.0), comp)
+    assert answer.confidence < 0.75 and "a TA will choose" in answer.how
+    assert KIND.grade(answer, key.value("4.6a", "answer"), comp).status == "needs_review"
