@@ -42,7 +42,7 @@ _CONCLUSION = re.compile(
     re.I)
 
 
-# An answer offered beside another one ("JSD = A ... or maybe JSD = B"): both are answers, a hedge.
+# An answer offered beside another one ("Q = A ... or maybe Q = B"): both are answers, a hedge.
 _ALTERNATIVE = re.compile(
     r"(?:\b(?:or\s+(?:maybe|perhaps|possibly|else|alternatively)|alternatively|another\s+(?:answer|option)|"
     r"ou\s+(?:bien|peut[- ][êe]tre|alors)|sinon)\b|\bor\s*[:,]?\s*$)[\s,:]*[^.!?\n]{0,40}$", re.I)
