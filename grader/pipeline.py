@@ -116,6 +116,26 @@ def fragments_for(docs: list[Document], rubric: Rubric) -> dict[str, Fragment]:
 
 def grade_component(part: Part, component: Component, fragment: Fragment | None, key: Key,
                     unreadable: str | None, question_found: bool) -> ComponentResult:
+    result = _graded(part, component, fragment, key, unreadable, question_found)
+    if fragment is not None and fragment.unsure:
+        _to_review_for_unsure(result, fragment)
+    return result
+
+
+def _to_review_for_unsure(result: ComponentResult, fragment: Fragment) -> None:
+    """A passage the reader could not judge lies in the answer: it was left out (it earns nothing),
+    and the part goes to a TA, who reads it in the PDF. The score read from the rest is a suggestion."""
+    reasons = sorted({h.reason for h in fragment.unsure})
+    quoted = "; ".join(f"'{h.text[:60]}'" for h in fragment.unsure[:2])
+    result.status = "needs_review"
+    result.feedback = (f"{result.feedback} Part of this answer is in a construct the reader cannot evaluate safely "
+                       f"({'; '.join(reasons)[:200]}): {quoted}. It was left out and earns nothing here; "
+                       f"a TA will read this part as your PDF shows it.").strip()
+    result.evidence = result.evidence + tuple(f"not evaluated: {h.text[:200]}" for h in fragment.unsure[:3])
+
+
+def _graded(part: Part, component: Component, fragment: Fragment | None, key: Key,
+            unreadable: str | None, question_found: bool) -> ComponentResult:
     kind = get_kind(component.kind)
     key_value = key.value(part.id, component.id)
     base = dict(id=component.id, kind=component.kind, max_score=component.points)

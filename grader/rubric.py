@@ -293,6 +293,11 @@ class Rubric(StrictModel):
                     raise ValueError(f"review: unknown part {section.part!r}")
             if self.review.length_part is not None and self.review.length_part not in ids:
                 raise ValueError(f"review: unknown length_part {self.review.length_part!r}")
+            for section in self.review.sections:  # a kind may read a review's judgments differently
+                for component in self.part(section.part).components:
+                    mark = getattr(component.settings, "mark_review_section", None)
+                    if mark is not None:
+                        mark()
         return self
 
     def part(self, part_id: str) -> Part:

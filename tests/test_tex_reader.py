@@ -172,7 +172,7 @@ def test_choices_become_checkbox_tokens(choices_doc):
 
 
 def test_checkbox_marks_agree_with_the_choice_kind(choices_doc):
-    from grader.kinds.choice import _CHECKBOX
+    from grader.kinds.choice_letters import _CHECKBOX
 
     marks = {m["opt"]: m["mark"] for m in _CHECKBOX.finditer(choices_doc.text)}
     assert marks["b"] == "x" and marks["c"] == " "

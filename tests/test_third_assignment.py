@@ -30,7 +30,8 @@ EXPECTED = {
                     "4.2": ("partial", 2), "5": ("needs_review", 5), "6": ("correct", 3)},
     "benoit-fr": {"1.1": ("needs_review", 4), "1.2": ("needs_review", 1.5), "2.1": ("correct", 4),
                   "2.2": ("correct", 4), "3.1": ("correct", 3), "3.2": ("correct", 3), "3.3": ("correct", 2),
-                  "4.1": ("correct", 2), "4.2": ("partial", 2), "5": ("needs_review", 5), "6": ("correct", 3)},
+                  # every option of a select-all is a hedge (issue 10, item 3): no credit, with the message
+                  "4.1": ("correct", 2), "4.2": ("incorrect", 0), "5": ("needs_review", 5), "6": ("correct", 3)},
     "chloe-en": {"1.1": ("partial", 3.5), "1.2": ("correct", 3), "2.1": ("partial", 2), "2.2": ("partial", 1),
                  "3.1": ("correct", 3), "3.2": ("incorrect", 0), "3.3": ("correct", 2), "4.1": ("correct", 2),
                  "4.2": ("correct", 3), "5": ("needs_review", 2), "6": ("incorrect", 0)},

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from grader.ingest.document import GridFinding, MathSpan
+from grader.ingest.document import GridFinding, HiddenText, MathSpan
 
 if TYPE_CHECKING:
     from grader.rubric import Component
@@ -51,10 +51,13 @@ class Fragment:
     grid_how: str = ""
     grid_confidence: float = 1.0
     math: tuple[MathSpan, ...] = ()  # formulas the reader rebuilt within the fragment (PDF glyphs)
+    # Passages in the region the reader left out because it cannot tell whether they are seen (a
+    # conditional on a counter, a PDF literal it cannot follow): the part goes to a TA.
+    unsure: tuple[HiddenText, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return self.structured is None and not self.text.strip() and not self.grids
+        return self.structured is None and not self.text.strip() and not self.grids and not self.unsure
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ the answer may be written with, tolerances and time limits; and the declared mis
       target: 'A'                      # the quantity: the answer is the other side of 'A = ...'
       context: game                    # a name in the rubric's `contexts:`, a file, or inline
       symbols: ['\alpha']              # what the answer may use (default: anything declared)
+      requires: [D]                    # what it must use: restating a definition is no estimator
 """
 
 from __future__ import annotations
@@ -64,6 +65,19 @@ def parse_checked(latex: str, what: str, ctx: Context) -> t.Node:
         raise ValueError(f"{what} {latex!r} does not parse: {exc}") from None
 
 
+class Requirement(StrictModel):
+    """Names the answer must use (`requires: [D]`, or `{names: [D], message: ...}`): an answer equal
+    to the key without them (the question's own definition restated) earns nothing, with the message."""
+
+    names: tuple[str, ...] = Field(min_length=1)
+    message: str | None = None  # default: "<quantity> is to be written with <names>; ..."
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return {"names": [value] if isinstance(value, str) else value} if isinstance(value, (list, tuple, str)) else value
+
+
 class ExpressionSettings(StrictModel):
     # The quantity the answer gives, in LaTeX ('\mathrm{ELBO}(q)', 'D^*(x)', 'A', '(d^*, g^*)'):
     # the answer is the other side of an equation that has it as a side.
@@ -72,6 +86,7 @@ class ExpressionSettings(StrictModel):
     # of the rubric's `contexts:`, or a YAML file beside the rubric.
     context: str | ContextDecl | None = None
     symbols: tuple[str, ...] | None = None  # the declared names the answer may use; default: all
+    requires: Requirement | None = None  # the declared names the answer must use
     pointwise: bool = False  # a function of the context's variable x, compared at points (D*(x))
     name: str | None = None  # how feedback names the quantity; default: the target as plain text
     rtol: float = Field(1e-6, gt=0, le=1e-2)
@@ -97,9 +112,12 @@ class ExpressionSettings(StrictModel):
         ctx = compile_context(decl)
         self._ctx = ctx
         known = {*decl.variables, *decl.densities, *decl.functions, *BUILTIN_NAMES}
-        unknown = sorted(set(self.symbols or ()) - known)
-        if unknown:
-            raise ValueError(f"symbols {unknown} are not declared by the context")
+        for field_name, names in (("symbols", self.symbols or ()), ("requires", self.required)):
+            unknown = sorted(set(names) - known)
+            if unknown:
+                raise ValueError(f"{field_name} {unknown} are not declared by the context")
+        if self.symbols and set(self.required) - set(self.symbols):
+            raise ValueError(f"requires {sorted(set(self.required) - set(self.symbols))}, which 'symbols' does not allow")
         if head(parse_checked(self.target, "target", ctx), ctx) is None:
             raise ValueError(f"target {self.target!r} must name a quantity, such as A, \\lambda, D^*(x), (d^*, g^*) "
                              "or \\nabla_w \\ell")
@@ -123,15 +141,37 @@ class ExpressionSettings(StrictModel):
     def allowed(self) -> set[str] | None:
         return set(self.symbols) if self.symbols else None
 
+    @property
+    def required(self) -> tuple[str, ...]:
+        return self.requires.names if self.requires else ()
+
+    def fits(self, used: set[str], required: bool = True) -> bool:
+        """Whether an answer using these names uses only the allowed ones (and every required one)."""
+        allowed = self.allowed()
+        return (allowed is None or used <= allowed) and (not required or set(self.required) <= used)
+
+    def missing_requirement(self, used: set[str]) -> str | None:
+        """Why an answer using these names does not meet `requires` (None: it does)."""
+        missing = [n for n in self.required if n not in used]
+        if not missing:
+            return None
+        if self.requires and self.requires.message:
+            return self.requires.message.strip()
+        words = ", ".join(self.ctx.words(n) for n in self.required)
+        return (f"{self.shown_name} is to be written with {words}; your expression does not use "
+                f"{', '.join(self.ctx.words(n) for n in missing)} (restating a definition is not what is asked).")
+
     def public(self) -> dict[str, Any]:
         """What reading an answer needs, for the students' bundle: never a definition."""
         data = self.model_dump(mode="json", include={"target", "symbols", "pointwise", "name"}, exclude_defaults=True)
+        if self.required:  # the names only: a message may explain the key
+            data["requires"] = list(self.required)
         data["context"] = public_decl(self.ctx.decl)
         return data
 
     def _identity(self) -> tuple:
-        return (self.ctx.fingerprint, self.target, self.symbols, self.pointwise, self.name, self.rtol, self.atol,
-                self.generic_credit, self.time_limit)
+        return (self.ctx.fingerprint, self.target, self.symbols, self.requires, self.pointwise, self.name, self.rtol,
+                self.atol, self.generic_credit, self.time_limit)
 
     def __hash__(self) -> int:
         return hash(self._identity())
@@ -157,7 +197,10 @@ def check_key(latex: str, settings: ExpressionSettings) -> t.Node:
     except EvalError as exc:
         raise ValueError(f"the key {latex!r} cannot be evaluated: {exc}") from None
     allowed = settings.allowed()
-    unknown = symbols_used(node, settings.ctx) - allowed if allowed is not None else set()
+    used = symbols_used(node, settings.ctx)
+    unknown = used - allowed if allowed is not None else set()
     if unknown:
         raise ValueError(f"the key uses {sorted(unknown)}, which 'symbols' does not allow")
+    if settings.missing_requirement(used):
+        raise ValueError(f"the key does not use {sorted(set(settings.required) - used)}, which 'requires' asks for")
     return node

@@ -7,12 +7,13 @@ unless the rubric marks the component automatic. Known false proofs carry their 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from grader.analyses.language import gloss, language
 from grader.kinds.base import Extracted, Fragment, Kind, Outcome, Status, StrictModel, register
+from grader.kinds.prose_claims import continues, negated, pieces
 from grader.kinds.prose_text import (MATHY, canonical, derived_relation, normalise_math, quote, readable,  # noqa: F401
                                      stated_formulas, units, word_count)
 
@@ -62,6 +63,20 @@ class ProseSettings(StrictModel):
     # answer every guiding question.
     full_credit_at: float | None = Field(None, gt=0)
     goals: list[str] = Field(default_factory=lambda: list(DEFAULT_GOALS))  # sentences that prove nothing
+    # What a bare mention of a step earns: a term in a list of keywords ("Keywords: Jacobian, cancel")
+    # or a concept negated where it is named ("is not unbiased"). earn_nothing: a derivation shows
+    # its steps; count: a review's judgments are such mentions ("Strengths: simple method", "not
+    # novel"). Default: count in the sections of the rubric's `review:`, earn_nothing elsewhere.
+    bare_mentions: Literal["earn_nothing", "count"] | None = None
+    _review_section: bool = PrivateAttr(default=False)
+
+    def mark_review_section(self) -> None:
+        """The rubric's `review:` names this component's part as one of its sections."""
+        self._review_section = True
+
+    @property
+    def mentions_count(self) -> bool:
+        return (self.bare_mentions or ("count" if self._review_section else "earn_nothing")) == "count"
 
     @model_validator(mode="after")
     def _compile(self) -> ProseSettings:
@@ -79,29 +94,73 @@ class ProseWhen(StrictModel):
 
 
 class _Sentences:
-    """The units of an answer with their normalised math, goal statements set aside."""
+    """The units of an answer with their normalised math, goal statements set aside. A unit that is
+    a list of keywords is kept as its items, and only a clause or an equation among them counts;
+    a hint matched where the words before it negate it shows no step (prose_claims.py)."""
 
-    def __init__(self, text: str, goals: list[str]):
-        self.units = [u for u in units(text) if not any(re.search(g, u, re.I) for g in goals)]
+    def __init__(self, text: str, goals: list[str], mentions_count: bool = False):
+        raw = [u for u in units(text, raw=True) if not any(re.search(g, " ".join(u.split()), re.I) for g in goals)]
+        self.units = [" ".join(u.split()) for u in raw]
         self.normalised = [normalise_math(u) if MATHY.search(u) else u for u in self.units]
         # a French answer is also read through its English gloss: most rubrics' hints are English
         self.language = language(text)
         self.glossed = [gloss(u) for u in self.normalised] if self.language == "fr" else []
         self.derived = [derived_relation(n) for n in self.normalised]
+        self.mentions_count = mentions_count
+        # per unit: its pieces (a list of keywords is cut into its items) and whether each counts
+        self.pieces = [[(self.units[i], True)] if mentions_count else
+                       [(" ".join(p.text.split()), p.counts) for p in pieces(u)] for i, u in enumerate(raw)]
 
-    def _forms(self, index: int) -> tuple[str, ...]:
-        forms = (self.units[index], self.normalised[index])
-        if self.derived[index]:
-            forms += (self.derived[index],)
-        return forms + (self.glossed[index],) if self.glossed else forms
+    def _forms(self, index: int) -> list[tuple[str, bool]]:
+        """The unit's forms (as written, normalised, derived, glossed), or its pieces' when it is a list."""
+        if len(self.pieces[index]) == 1:
+            forms = [self.units[index], self.normalised[index]]
+            if self.derived[index]:
+                forms.append(self.derived[index])
+            return [(form, True) for form in forms + ([self.glossed[index]] if self.glossed else [])]
+        out = []
+        for words, counts in self.pieces[index]:
+            normalised = normalise_math(words) if MATHY.search(words) else words
+            out += [(words, counts), (normalised, counts)] + ([(gloss(normalised), counts)] if self.glossed else [])
+        return out
 
     def find(self, pattern: str) -> tuple[str, re.Match] | None:
-        for index, unit in enumerate(self.units):
-            for form in self._forms(index):
-                m = re.search(pattern, form, re.I)
-                if m:
-                    return unit, m
-        return None
+        """The first match of a pattern, as the answer writes it (for quoting)."""
+        return next(((self.units[i], m) for i, _, m, _ in self.matches(pattern)), None)
+
+    def matches(self, pattern: str) -> list[tuple[int, int, re.Match, str | None]]:
+        """Every match of a hint: (its unit, which form of it, the match, why it shows no step:
+        'keywords' when it is a term in a list of keywords, 'negated' when the words before it
+        negate it, else None)."""
+        out = []
+        for index in range(len(self.units)):
+            for number, (form, counts) in enumerate(self._forms(index)):
+                for m in re.finditer(pattern, form, re.I):
+                    why = None if self.mentions_count else (
+                        "keywords" if not counts else "negated" if negated(form, m.start()) else None)
+                    out.append((index, number, m, why))
+        return out
+
+    def step(self, hints: list[str]) -> tuple[list[tuple[str, re.Match]], str | None]:
+        """Where a checklist item's hints show its step: the first match of each hint that counts,
+        and why none does when none does. A match that only continues a negated mention of the
+        same step ("without the change-of-variables formula, with its Jacobian") is negated too."""
+        found = [self.matches(hint) for hint in hints]
+        negations = [(i, f, m) for matches in found for i, f, m, why in matches if why == "negated"]
+
+        def continues_a_negation(i: int, f: int, m: re.Match) -> bool:
+            return any(i == j and f == g and n.end() <= m.start() and continues(m.string[n.end():m.start()])
+                       for j, g, n in negations)
+
+        hits, refused = [], None
+        for matches in found:
+            hit = next(((self.units[i], m) for i, f, m, why in matches
+                        if why is None and not continues_a_negation(i, f, m)), None)
+            if hit:
+                hits.append(hit)
+            elif matches:
+                refused = refused or next((why for *_, why in matches if why), "negated")
+        return hits, None if hits else refused
 
     def states(self, description: str) -> str | None:
         """The unit that writes out a formula the description states (compared loosely: spacing,
@@ -111,15 +170,30 @@ class _Sentences:
             return None
         for index, unit in enumerate(self.units):
             forms = [canonical(form) for form in (self.normalised[index], self.derived[index]) if form]
-            if any(w in form for w in wanted for form in forms):
+            if any(w in form for w in wanted for form in forms) and not self._formula_negated(index):
                 return unit
         return None
+
+    def _formula_negated(self, index: int) -> bool:
+        """Whether the words before a unit's first relation negate it ("it is not the case that
+        D_KL[P‖Q] = ...", "we do not get A = B"): the formula stated is then no step either."""
+        if self.mentions_count:
+            return False
+        normalised = self.normalised[index]
+        relation = re.search(r"[=≤≥<>]", normalised)
+        if relation is None:
+            return negated(normalised, len(normalised))
+        left = re.search(r"\S+\s*$", normalised[:relation.start()])  # the relation's left side starts the formula
+        return negated(normalised, left.start() if left else relation.start())
 
     def whole(self, pattern: str) -> bool:
         """For patterns spanning sentences (false proofs): the whole answer, as written, normalised,
         or glossed."""
         texts = [" ".join(self.units), " ".join(self.normalised)] + ([" ".join(self.glossed)] if self.glossed else [])
         return any(re.search(pattern, t, re.I | re.S) for t in texts)
+
+
+_REFUSED = {"keywords": "only in a list of keywords", "negated": "negated where it is named"}
 
 
 @register
@@ -160,10 +234,10 @@ class ProseKind(Kind):
         return sum(i["points"] for i in items if i["found"]) / weight if weight else 0.0
 
     def checklist(self, text: str, settings: ProseSettings, sentences: _Sentences | None = None) -> list[dict]:
-        sentences = sentences or _Sentences(text, settings.goals)
+        sentences = sentences or _Sentences(text, settings.goals, settings.mentions_count)
         found = []
         for item in settings.items:
-            hits = [hit for h in item.hints if (hit := sentences.find(h))]
+            hits, refused = sentences.step(item.hints)
             quotes: list[str] = []
             for unit, m in hits:
                 said = quote(unit, m)
@@ -175,13 +249,15 @@ class ProseKind(Kind):
                 if unit is not None:
                     ok, quotes = True, [quote(unit)]
             found.append({"id": item.id, "description": item.description, "points": item.points,
-                          "found": ok, "evidence": quotes[:2]})
+                          "found": ok, "evidence": quotes[:2],
+                          # named, and not shown: only among keywords, or negated where it is named
+                          "refused": None if ok else refused})
         return found
 
     def grade(self, answer: Extracted, key: Any, component) -> Outcome:
         settings: ProseSettings = component.settings
         text = answer.value.get("latex") or answer.value["text"]
-        sentences = _Sentences(text, settings.goals)
+        sentences = _Sentences(text, settings.goals, settings.mentions_count)
         items = self.checklist(text, settings, sentences)
         weight = sum(i["points"] for i in items)
         earned = sum(i["points"] for i in items if i["found"])
@@ -214,6 +290,9 @@ class ProseKind(Kind):
                 messages.insert(0, f"{found_count} of {len(items)} expected steps found.")
             if missing:
                 messages.append("Not found: " + "; ".join(missing) + ".")
+            refused = [f"{i['description']} ({_REFUSED[i['refused']]})" for i in items if i["refused"]]
+            if refused:
+                messages.append("Named but not shown, which earns nothing: " + "; ".join(refused) + ".")
         evidence = tuple(proof_evidence) + tuple(q for i in items if i["found"] for q in i["evidence"][:1])
         if component.automatic and not component.settings.items and not settings.false_proofs:
             status: Status = "correct"

@@ -11,16 +11,17 @@ _DISPLAY = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!i\.e\.)(?<!e\.g\.)(?<!cf\.)\s+(?=[A-Z\\$(\"“])|\n\s*\n")
 
 
-def units(text: str) -> list[str]:
-    """The text cut into quotable units: sentences, and each displayed equation on its own."""
+def units(text: str, raw: bool = False) -> list[str]:
+    """The text cut into quotable units: sentences, and each displayed equation on its own (with
+    their line breaks when `raw`, else on one line)."""
     out: list[str] = []
     position = 0
     for m in _DISPLAY.finditer(text):
         out += _sentences(text[position:m.start()])
-        out.append(" ".join(m.group(0).split()))
+        out.append(m.group(0))
         position = m.end()
     out += _sentences(text[position:])
-    return _chained([u for u in out if u])
+    return _chained([u.strip() if raw else " ".join(u.split()) for u in out if u.strip()])
 
 
 # A unit opening on a relation continues the formula above it: "L_K = E[...]" then "≤ log E[...]",
@@ -39,7 +40,7 @@ def _chained(found: list[str]) -> list[str]:
 
 
 def _sentences(text: str) -> list[str]:
-    return [" ".join(s.split()) for s in _SENTENCE_END.split(text) if s and s.strip()]
+    return [s for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
 _MATH_RULES = [(re.compile(p), r) for p, r in [
