@@ -488,9 +488,9 @@ _FOLDS = {"a": "aàâä", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "u�
 
 def _phrase_regex(phrase: str) -> str:
     """A phrase as a regex matching it whatever its case, accents and spacing."""
-    from grader.segment.question_text import _plain
+    from grader.segment.question_text import plain_word
 
-    words = re.findall(r"\w+", _plain(phrase))
+    words = re.findall(r"\w+", plain_word(phrase))
     folded = ["".join(f"[{_FOLDS[ch]}]" if ch in _FOLDS else re.escape(ch) for ch in word) for word in words]
     return r"[\W_]+".join(folded)
 
