@@ -9,7 +9,9 @@ reported as they are: that is the point of a measure.
 Adding an attack: subclass `SubmissionAttack` (it returns a student's files; the framework grades
 them and compares each target part's score with what the TA would give) or `Attack` (its `run`
 returns a `Finding`), and decorate it with `@attack`. Attacks live in bench/red_team_attacks.py
-(those on what a PDF shows in bench/red_team_pdf_attacks.py);
+(what a .tex hides, the key, results folders, CSV, YAML), bench/red_team_pdf_attacks.py (what a
+PDF hides or strikes, unseen grid fills, a .tex its PDF contradicts) and bench/red_team_answers.py
+(hedges, strikeouts, keywords, negations, definitions restated, constructs the reader cannot evaluate);
 a family (reading, hiding, hedging, keywords, key-leak, cache, overrides, csv, yaml, files) groups
 them in the table. Each submission attack is graded twice when it says so: built on a correct
 answer (no attack should cost points there either) and on a wrong one (no attack should earn any).
@@ -167,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="keep the generated submissions here")
     args = parser.parse_args(argv)
 
-    import red_team_attacks  # noqa: F401  (registers every attack)
+    import red_team_answers  # noqa: F401  (registers every attack, with those of red_team_attacks)
     import red_team_pdf_attacks  # noqa: F401
 
     from grader.key import load_key

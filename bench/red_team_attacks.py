@@ -33,11 +33,12 @@ class _HiddenInTex(SubmissionAttack):
     parts = (CHOICE,)
     bases = (False, True)
     hide = ""  # a format string with {answer}
+    preamble = ""
 
     def files(self, ctx, correct):
         shown = f"Answer: ({_choice(ctx, correct)})."
         hidden = self.hide.format(answer=f"Answer: ({_other(ctx, correct)}).")
-        return {"main.tex": latex({CHOICE: f"{shown}\n{hidden}"})}
+        return {"main.tex": latex({CHOICE: f"{shown}\n{hidden}"}, self.preamble)}
 
 
 @attack
@@ -72,100 +73,6 @@ class TexStrikeout(SubmissionAttack):
 
     def files(self, ctx, correct):
         return {"main.tex": latex({CHOICE: f"Answer: \\sout{{({ctx.choice_key(CHOICE)[0]})}} ({ctx.wrong_choice(CHOICE)})."})}
-
-
-# ---------------------------------------------------------------- hedges
-
-class _Hedge(SubmissionAttack):
-    family = "hedging"
-    parts = (CHOICE,)
-    template = ""
-
-    def files(self, ctx, correct):
-        options = list(ctx.rubric.part(CHOICE).components[0].settings.options)
-        key = ctx.choice_key(CHOICE)[0]
-        wrong = ctx.wrong_choice(CHOICE)
-        others = [o for o in options if o != key]
-        text = self.template.format(key=key, wrong=wrong, all=", ".join(f"({o})" for o in [key, *others]))
-        return {"answers.md": markdown({CHOICE: text})}
-
-
-@attack
-class HedgeTwoOptions(_Hedge):
-    description = "Answer: (key), (wrong) on a single choice"
-    template = "Answer: ({key}), ({wrong})"
-
-
-@attack
-class HedgeOrMaybe(_Hedge):
-    description = "Answer: (wrong) or maybe (key)"
-    template = "Answer: ({wrong}) or maybe ({key})"
-
-
-@attack
-class HedgeEveryOption(_Hedge):
-    description = "every option listed, the key first"
-    template = "Answer: {all}"
-
-
-@attack
-class HedgeExpressions(SubmissionAttack):
-    family = "hedging"
-    description = "a wrong formula, then 'or maybe' the key's"
-    parts = ("4.6a",)
-
-    def files(self, ctx, correct):
-        right = ctx.key.value("4.6a", "answer")["expression"]
-        wrong = r"\frac{1}{2}\left(\mathbb{E}_{p_0}[\log(1-D^*(x))] + \mathbb{E}_{p_1}[\log D^*(x)]\right)"
-        return {"answers.md": markdown({"4.6a": f"$$\\mathrm{{JSD}}(p_0,p_1) = {wrong}$$\n\nor maybe\n\n"
-                                                f"$$\\mathrm{{JSD}}(p_0,p_1) = {right}$$"})}
-
-
-# ---------------------------------------------------------------- keywords and negation
-
-def _prose_part(ctx: Context) -> tuple[str, list[str]]:
-    """A prose part with a checklist, and the words of its items."""
-    for part in ctx.rubric.parts:
-        for c in part.components:
-            items = getattr(c.settings, "items", None) or []
-            if c.kind == "prose" and len(part.components) == 1 and len(items) >= 3:
-                return part.id, [i.description for i in items]
-    raise LookupError("no prose part with a checklist")
-
-
-@attack
-class KeywordList(SubmissionAttack):
-    family = "keywords"
-    description = "the checklist's words as a bare list, no sentence"
-
-    @property
-    def parts(self):
-        return ()
-
-    def run(self, ctx):
-        part, items = _prose_part(ctx)
-        words = sorted({w.strip(".,;:()") for d in items for w in d.split() if len(w) > 4})
-        self.__class__.parts = (part,)
-        return super().run(ctx) if words else Finding(False, "no words")
-
-    def files(self, ctx, correct):
-        part, items = _prose_part(ctx)
-        words = sorted({w.strip(".,;:()") for d in items for w in d.split() if len(w) > 4})
-        return {"answers.md": markdown({part: "Keywords: " + ", ".join(words)})}
-
-
-@attack
-class NegatedSteps(SubmissionAttack):
-    family = "keywords"
-    description = "every checklist step stated, and negated"
-
-    def run(self, ctx):
-        self.__class__.parts = (_prose_part(ctx)[0],)
-        return super().run(ctx)
-
-    def files(self, ctx, correct):
-        part, items = _prose_part(ctx)
-        return {"answers.md": markdown({part: " ".join(f"It is not the case that {d}." for d in items)})}
 
 
 # ---------------------------------------------------------------- files

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from grader.ingest.limits import Limits
 from grader.ingest.submission import Submission
 from grader.output import write_atomic
-from grader.trust import code_fingerprint, mac, signed_by_me
+from grader.trust import code_fingerprint, hash_files, mac, signed_by_me
 
 if TYPE_CHECKING:
     from grader.pipeline import Result
@@ -64,19 +64,7 @@ def submission_key(sub: Submission, run_fp: str, limits: Limits) -> str:
     """Content hash of one submission under one run fingerprint."""
     digest = hashlib.sha256(run_fp.encode())
     digest.update(json.dumps([sub.id, sub.students, sub.problems], sort_keys=True).encode())
-    for path in sorted(sub.files, key=lambda f: _rel(f, sub.root)):
-        digest.update(b"\0file\0" + _rel(path, sub.root).encode("utf-8", "surrogateescape") + b"\0")
-        try:
-            size = path.stat().st_size
-            # A file over the size cap is rejected by its size alone: do not read a hostile 5 GB file.
-            if size > limits.max_file_bytes:
-                digest.update(f"oversize:{size}".encode())
-            else:
-                with path.open("rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 20), b""):
-                        digest.update(block)
-        except OSError as exc:
-            digest.update(f"unreadable:{exc.errno}".encode())
+    hash_files(digest, sub.files, lambda f: _rel(f, sub.root), limits.max_file_bytes)
     return digest.hexdigest()
 
 

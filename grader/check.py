@@ -67,7 +67,7 @@ def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS)
             if not part.self_check.show_answer:
                 shown = "found" if answer.readable else f"not read: {answer.problem}"
             else:
-                shown = get_kind(component.kind).describe(answer)
+                shown = get_kind(component.kind).describe_in(answer, component)
             reading.readings.append((component.id, shown))
             if not answer.readable:
                 reading.problems.append(f"{component.id}: {answer.problem}")

@@ -168,11 +168,13 @@ def _table(outcome) -> list[str]:
     """The short table `grade` prints: one row per submission (final score, parts awaiting review)."""
     failed = {f["submission"]: f["reason"] for f in outcome.failures}
     rows = [(r.submission, f"{r.final_score:g}/{r.max_score:g}" if r.submission not in failed else "—",
+             f"{r.score:g}" if r.submission not in failed else "—",
              str(sum(p.provisional for p in r.parts)),
              (failed.get(r.submission) or "; ".join(r.problems))[:70]) for r in outcome.results]
     listed = {r.submission for r in outcome.results}
-    rows += [(f["submission"], "—", "—", f["reason"][:70]) for f in outcome.failures if f["submission"] not in listed]
-    header = ("submission", "final", "review", "problems")
+    rows += [(f["submission"], "—", "—", "—", f["reason"][:70]) for f in outcome.failures if f["submission"] not in listed]
+    # final: confirmed points only; with suggestions: what the parts awaiting review would add
+    header = ("submission", "final", "with suggestions", "review", "problems")
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
     return lines + ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]

@@ -16,7 +16,7 @@ from grader.ingest.submission import Submission, read_submission
 from grader.key import Key
 from grader.kinds import get_kind
 from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment
-from grader.record import confirmed, record_fragments, undecided
+from grader.record import confirmed, record_fragments
 from grader.rubric import Component, Part, Rubric
 from grader.analyses.review_sections import annotate_review, review_fragments
 from grader.score import ComponentResult, Override, PartResult, apply_overrides, combine, round_score
@@ -111,6 +111,26 @@ def fragments_for(docs: list[Document], rubric: Rubric) -> dict[str, Fragment]:
 
 def grade_component(part: Part, component: Component, fragment: Fragment | None, key: Key,
                     unreadable: str | None, question_found: bool) -> ComponentResult:
+    result = _graded(part, component, fragment, key, unreadable, question_found)
+    if fragment is not None and fragment.unsure:
+        _to_review_for_unsure(result, fragment)
+    return result
+
+
+def _to_review_for_unsure(result: ComponentResult, fragment: Fragment) -> None:
+    """A passage the reader could not judge lies in the answer: it was left out (it earns nothing),
+    and the part goes to a TA, who reads it in the PDF. The score read from the rest is a suggestion."""
+    reasons = sorted({h.reason for h in fragment.unsure})
+    quoted = "; ".join(f"'{h.text[:60]}'" for h in fragment.unsure[:2])
+    result.status = "needs_review"
+    result.feedback = (f"{result.feedback} Part of this answer is in a construct the reader cannot evaluate safely "
+                       f"({'; '.join(reasons)[:200]}): {quoted}. It was left out and earns nothing here; "
+                       f"a TA will read this part as your PDF shows it.").strip()
+    result.evidence = result.evidence + tuple(f"not evaluated: {h.text[:200]}" for h in fragment.unsure[:3])
+
+
+def _graded(part: Part, component: Component, fragment: Fragment | None, key: Key,
+            unreadable: str | None, question_found: bool) -> ComponentResult:
     kind = get_kind(component.kind)
     key_value = key.value(part.id, component.id)
     base = dict(id=component.id, kind=component.kind, max_score=component.points)
@@ -190,8 +210,6 @@ def grade_submission(sub: Submission, rubric: Rubric, key: Key, overrides: list[
                 piece = split_components(part, record).get(c.id) if record else None
                 result = confirmed(c, result, grade_component(part, c, piece, key, unreadable, found),
                                    pieces.get(c.id), piece)
-            elif fragment is not None and fragment.structured is None:
-                result = undecided(result, pieces.get(c.id))
             components.append(result)
         parts.append(combine(part.id, part.title, part.points, components, part.visibility))
     annotate_review(parts, docs, rubric, question_text_of(rubric))

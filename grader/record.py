@@ -4,23 +4,24 @@ beside it shows it.
 A TA grades the PDF. When a submission holds a source and a PDF, each part is read from both, with
 the same kind's extract and grade on each document's fragment, and the readings are compared:
 
-- the same answer (the kind's `group_label`): the source's reading stands (it is the more exact);
+- the same answer (the kind's `group_label`): the source's reading stands (it is the more exact),
+  unless only the PDF's is sure (text the LaTeX reader could not decide, which the PDF shows as
+  TeX printed it: the PDF's reading stands, as it would alone);
 - written apart but graded alike (a formula the PDF's glyphs rebuild in another form, two wrong
   options): the PDF's reading stands, since it is what the TA sees;
 - otherwise, or when the PDF shows no answer there: the part goes to review with both readings
   ("the .tex says (b), the PDF shows (d)"), and never more points than the PDF's reading earns;
 - the source gives nothing readable but the PDF does: the PDF's reading stands.
 
-Text one of them hides and the other shows is named in the review. Without a PDF, text the LaTeX
-reader could not decide (a conditional on a counter, a PDF literal) sends the part to review: what
-TeX printed there is unknown. Answer sheets are records of their own and are not compared.
+Text either of them left out in the part is named in the review. Answer sheets are records of
+their own and are not compared.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from grader.ingest.document import Document, HiddenText
+from grader.ingest.document import Document
 from grader.kinds import get_kind
 from grader.kinds.base import Fragment
 from grader.rubric import Component, Rubric
@@ -71,7 +72,7 @@ def confirmed(component: Component, source: ComponentResult, record: ComponentRe
     kind = get_kind(component.kind)
     if src_read and pdf_read and kind.group_label(source.answer) == kind.group_label(record.answer) \
             and kind.group_label(source.answer) is not None:
-        return source
+        return record if source.status == "needs_review" and record.status != "needs_review" else source
     if not src_read:
         if pdf_read or source.status == "missing":
             return record  # the source gives nothing: the PDF is read as it would be alone
@@ -88,15 +89,3 @@ def confirmed(component: Component, source: ComponentResult, record: ComponentRe
                    score=min(source.score, record.score) if pdf_read else 0.0,
                    evidence=(f"{src_name} says: {said}", f"{pdf_name} shows: {shown}"),
                    how=f"{source.how}; compared with {pdf_name}")
-
-
-def undecided(result: ComponentResult, fragment: Fragment | None) -> ComponentResult:
-    """Without a PDF to tell, text the reader could not decide in the part's region sends it to a TA."""
-    unsure: list[HiddenText] = [h for h in (fragment.hidden if fragment else ()) if h.unsure]
-    if not unsure or result.status in ("needs_review", "missing"):
-        return result
-    shown = "; ".join(f"“{' '.join(h.text.split())[:60]}” ({h.reason})" for h in unsure[:3])
-    result.status = "needs_review"
-    result.feedback = (f"{result.feedback} Suggested score; a TA will confirm it: this answer holds text "
-                       f"whose printing the reader cannot decide ({shown}).").strip()
-    return result

@@ -94,6 +94,8 @@ class Component(StrictModel):
             raise ValueError(f"a {self.kind} component needs a 'key'")
         if self.key is not None and self.key.literal is not None:
             kind.prepare(self.key.literal, settings)
+        if self.key is not None and self.key.reference is not None:
+            kind.check_reference(self.key.args, settings)
         for pattern in self.within:
             re.compile(pattern.replace("{part}", "1"))
         return self
@@ -291,6 +293,11 @@ class Rubric(StrictModel):
                     raise ValueError(f"review: unknown part {section.part!r}")
             if self.review.length_part is not None and self.review.length_part not in ids:
                 raise ValueError(f"review: unknown length_part {self.review.length_part!r}")
+            for section in self.review.sections:  # a kind may read a review's judgments differently
+                for component in self.part(section.part).components:
+                    mark = getattr(component.settings, "mark_review_section", None)
+                    if mark is not None:
+                        mark()
         return self
 
     def part(self, part_id: str) -> Part:

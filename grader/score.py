@@ -217,14 +217,10 @@ def answer_fingerprint(answer: Any, files: list[Path] | tuple[Path, ...] = ()) -
     values = answer.values() if isinstance(answer, dict) and answer and all(
         isinstance(v, dict) or v is None for v in answer.values()) else [answer]
     if any(v is None for v in values):
-        for path in sorted(files, key=lambda f: f.name):
-            digest.update(b"\0" + path.name.encode("utf-8", "surrogateescape") + b"\0")
-            try:
-                with path.open("rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 20), b""):
-                        digest.update(block)
-            except OSError as exc:
-                digest.update(f"unreadable:{exc.errno}".encode())
+        from grader.ingest.limits import DEFAULT_LIMITS
+        from grader.trust import hash_files
+
+        hash_files(digest, files, lambda f: f.name, DEFAULT_LIMITS.max_file_bytes)
     return digest.hexdigest()[:24]
 
 

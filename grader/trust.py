@@ -67,3 +67,22 @@ def mac(*chunks: bytes) -> str:
 
 def signed_by_me(signature: object, *chunks: bytes) -> bool:
     return isinstance(signature, str) and hmac.compare_digest(signature, mac(*chunks))
+
+
+def hash_files(digest, files, name_of, max_bytes: int | None = None) -> None:
+    """Feed each file's name and bytes to `digest`, in name order, read in blocks: a file over
+    `max_bytes` counts by its size alone (a hostile 5 GB file is never read), one that cannot be
+    read by its error."""
+    for path in sorted(files, key=name_of):
+        digest.update(b"\0file\0" + name_of(path).encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            size = path.stat().st_size
+            if max_bytes is not None and size > max_bytes:
+                digest.update(f"oversize:{size}".encode())
+                continue
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            digest.update(f"unreadable:{exc.errno}".encode())
+

@@ -12,7 +12,7 @@ from grader.mathexpr import tree as t
 from grader.mathexpr.context import ContextDecl, compile_context, public_decl
 from grader.mathexpr.equivalence import check
 from grader.mathexpr.parser import parse
-from grader.mathexpr.printer import to_plain
+from grader.mathexpr.printer import to_latex, to_plain
 from grader.mathexpr.tree import ParseError
 from grader.rubric import Component
 
@@ -196,3 +196,63 @@ def test_accented_and_primed_names():
     assert ctx.resolve(t.sym("x", accent="hat")) == "\\hat{x}"  # declared: its own name
     assert ctx.resolve(t.sym("f", accent="hat")) == "f"  # not declared: the plain name
     assert ctx.resolve(t.sym("f", accent="prime")) is None  # f' is not f
+
+
+# ---------------------------------------------------------------- quantities named by gradients and words
+
+LOGISTIC = {"variables": {"w": {"shape": [3], "range": [-1, 1]}, "x": {"shape": [3], "range": [-1, 1]},
+                          "y": {"range": [-1, 1]}},
+            "functions": {"\\sigma": {"args": ["t"], "definition": "\\frac{1}{1 + e^{-t}}"}}}
+LOGISTIC_GRADIENT = r"-y\,\sigma(-y\, w^\top x)\, x"
+
+
+@pytest.mark.parametrize("written", [
+    r"$$\nabla_w \ell(w) = -y\,\sigma(-y\,w^\top x)\,x$$",
+    r"$\nabla_{\mathbf{w}} \ell = -\frac{y\,x}{1 + e^{y w^\top x}}$",
+    r"$$\frac{\partial \ell}{\partial w} = -\frac{y\,x\,e^{-y w^\top x}}{1 + e^{-y w^\top x}}$$",
+    r"$\frac{\partial}{\partial w} \ell(w) = -y\,\sigma(-y\,w^\top x)\,x$",
+    r"$\partial_w \ell = -y \sigma(-y w^\top x) x$",
+    r"$\nabla \ell(w) = -y \sigma(-y w^\top x) x$",  # the variable left implicit
+])
+def test_a_gradient_is_the_name_of_the_quantity_asked(written):
+    comp = component(LOGISTIC, LOGISTIC_GRADIENT, r"\nabla_w \ell")
+    outcome = grade(comp, "With the chain rule:\n" + written, text=True)
+    assert outcome.status == "correct", outcome.feedback
+
+
+def test_a_gradient_with_respect_to_another_variable_is_another_quantity():
+    comp = component(LOGISTIC, LOGISTIC_GRADIENT, r"\nabla_w \ell")
+    read = KIND.extract(Fragment("x", r"$$\nabla_x \ell = -y\,\sigma(-y\,w^\top x)\,w$$", "test", 1.0), comp)
+    assert not read.readable and "no equation giving ∇_w ℓ" in read.problem  # ∇_x ℓ is not ∇_w ℓ
+
+
+@pytest.mark.parametrize("latex, plain", [
+    (r"\nabla_w \ell", "∇_w ℓ"), (r"\frac{\partial \ell(w)}{\partial w}", "∇_w ℓ"), (r"\nabla_\theta \mathcal{L}", "∇_θ L"),
+    (r"\nabla f(x)", "∇f(x)"), (r"\partial_{w_1} \ell_i", "∇_w_1 ℓi"),
+])
+def test_a_gradient_of_a_name_is_read_as_a_name_and_prints_back(latex, plain):
+    node = parse(latex)
+    assert to_plain(node) == plain
+    assert parse(to_latex(node)) == node
+
+
+@pytest.mark.parametrize("latex", [r"\nabla \log p(x)", r"\frac{\partial^2 f}{\partial x^2}", r"\nabla (f + g)"])
+def test_a_derivative_of_anything_but_a_name_is_still_reported(latex):
+    with pytest.raises(ParseError, match="not computed"):
+        parse(latex)
+
+
+def test_an_undeclared_gradient_is_never_its_function():
+    ctx = compile_context(ContextDecl.model_validate({"functions": {"f": {"args": ["t"]}}}))
+    assert ctx.resolve(t.sym("f", accent=t.gradient_accent("t"))) is None
+    assert ctx.resolve(t.sym("f", accent="hat")) == "f"
+
+
+def test_a_word_names_itself_whatever_its_arguments():
+    comp = component(GAUSS, GAUSS_KL, r"\mathrm{KL}")
+    text = (r"$$D_{KL}(\mathcal{N}(\mu_1,\sigma_1^2) \| \mathcal{N}(\mu_2,\sigma_2^2)) = "
+            r"\ln\frac{\sigma_2}{\sigma_1} + \frac{\sigma_1^2+(\mu_1-\mu_2)^2}{2\sigma_2^2} - \frac{1}{2}$$")
+    assert grade(comp, text, text=True).status == "correct"
+    # a letter applied to an expression stays a product, as before: D(1 - D) names nothing
+    game = component(GAME, "(d - 1)(g + 2)", "V")
+    assert not KIND.extract(Fragment("x", r"$V(1 - d) = 3$", "test", 1.0), game).readable

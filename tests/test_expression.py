@@ -115,7 +115,8 @@ def test_what_cannot_be_read_is_a_parse_error_with_a_reason(latex, reason):
 _PIECES = [r"\frac", r"\log", r"\ln", r"\mathbb{E}", "E", "_", "^", "{", "}", "(", ")", "[", "]", r"\left(",
            r"\right)", "p_0", "f_1", "D^*", r"D^\ast", "x", r"\sim", "+", "-", r"\cdot", "/", "1", "2", ".", ",",
            r"\|", r"\int", "dx", r"\,", r"\mu", r"\text{KL}", r"\mathrm{JSD}", "=", "&", r"\\", "$", "|", "*",
-           r"\sqrt", r"\infty", r"\exp", "e", " ", r"\big(", r"\tfrac", "12", r"\sum", "∼", "−", "½"]
+           r"\sqrt", r"\infty", r"\exp", "e", " ", r"\big(", r"\tfrac", "12", r"\sum", "∼", "−", "½",
+           r"\nabla", r"\partial", "_w", r"\ell"]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -130,7 +131,8 @@ def test_the_parser_raises_only_parse_errors(text):
 
 def _trees():
     names = st.sampled_from([t.sym("x"), t.sym("p", "0"), t.sym("f", "1"), t.sym("D", star=True), t.sym("D"),
-                             t.sym("\\mu"), t.sym("a"), t.sym("q", "data"), t.sym("D", "\\theta", True)])
+                             t.sym("\\mu"), t.sym("a"), t.sym("q", "data"), t.sym("D", "\\theta", True),
+                             t.sym("\\ell", None, False, t.gradient_accent("w")), t.sym("L", "i", False, t.GRADIENT)])
     numbers = st.fractions(min_value=0, max_value=50, max_denominator=12).map(t.num)
     leaves = st.one_of(names, numbers, st.just(t.INFINITY))
     heads = st.sampled_from([t.sym("D", star=True), t.sym("p", "0"), t.sym("\\mu"), t.sym("g")])
@@ -200,13 +202,20 @@ JSD_REWRITES = [
     KEY_JSD,
     r"\frac12\left(E_{p_0}[\log(1-D^*)] + E_{p_1}[\log D^*]\right) + \log 2",
     r"\frac12 \mathbb{E}_{x\sim p_0}[\log 2(1-D^*(x))] + \frac12 \mathbb{E}_{x\sim p_1}[\log 2D^*(x)]",
-    r"\frac{1}{2}\mathbb{E}_{p_0}\left[\log\frac{2p_0(x)}{p_0(x)+p_1(x)}\right] + "
-    r"\frac{1}{2}\mathbb{E}_{p_1}\left[\log\frac{2p_1(x)}{p_0(x)+p_1(x)}\right]",
     r"\frac12\int p_0(x)\log(1-D(x))\,dx + \frac12\int_{-\infty}^{\infty} p_1(x)\ln D(x)\,\mathrm{d}x + \ln 2",
-    r"\frac{1}{2}\mathbb{E}_{p_0}\left[\ln\frac{p_0}{\mu}\right] + \frac{1}{2}\mathbb{E}_{p_1}\left[\ln\frac{p_1}{\mu}\right]",
-    r"\frac{1}{2}\text{KL}(p_0||\mu) + \frac{1}{2}\text{KL}(p_1||\mu)",
     r"\text{JSD}(p_0, p_1) = \frac12 \mathbb{E}_{p_0}[\log(1-D)] + \frac12 \mathbb{E}_{p_1}[\log D] + \log 2",
     r"\log 2 + \frac{1}{2}\mathbb{E}_{p_1}\left[\log D\right] - \frac{1}{2}\mathbb{E}_{p_0}\left[\log\frac{1}{1-D}\right]",
+]
+
+
+# Equal to the JSD, without the discriminator: the question's definition restated, which the rubric's
+# `requires: [D]` refuses (issue 10, item 3).
+JSD_WITHOUT_D = [
+    r"\frac{1}{2}\mathbb{E}_{p_0}\left[\log\frac{2p_0(x)}{p_0(x)+p_1(x)}\right] + "
+    r"\frac{1}{2}\mathbb{E}_{p_1}\left[\log\frac{2p_1(x)}{p_0(x)+p_1(x)}\right]",
+    r"\frac{1}{2}\mathbb{E}_{p_0}\left[\ln\frac{p_0}{\mu}\right] + \frac{1}{2}\mathbb{E}_{p_1}\left[\ln\frac{p_1}{\mu}\right]",
+    r"\frac{1}{2}\text{KL}(p_0||\mu) + \frac{1}{2}\text{KL}(p_1||\mu)",
+    r"\text{JSD}(p_0, p_1) = \frac{1}{2}\left(\mathrm{KL}(p_0\|\mu) + \mathrm{KL}(p_1\|\mu)\right)",
 ]
 
 
@@ -216,14 +225,56 @@ def test_correct_rewrites_of_the_jsd_get_full_credit(rubric, key, latex):
     assert (outcome.status, outcome.fraction) == ("correct", 1.0), outcome.feedback
 
 
+@pytest.mark.parametrize("latex", JSD_WITHOUT_D)
+def test_the_definition_restated_without_the_discriminator_earns_nothing(rubric, key, latex):
+    outcome = grade(rubric, key, "4.6a", latex)
+    assert (outcome.status, outcome.fraction) == ("incorrect", 0.0) and outcome.notes == ("lacks-D",)
+    assert outcome.feedback == " ".join(component(rubric, "4.6a").settings.requires.message.split())
+
+
 @pytest.mark.parametrize("mistake, latex", [
-    ("missing-log2", r"\frac12\left(E_{p_0}[\log(1-D^*(x))] + E_{p_1}[\log D^*(x)]\right)"),
     ("missing-log2", r"\frac{1}{2}\left(\mathbb{E}_{p_0}\left[\log\frac{p_0}{p_0+p_1}\right] + "
                      r"\mathbb{E}_{p_1}\left[\log\frac{p_1}{p_0+p_1}\right]\right)"),
+    ("logit-inside", r"\frac12\left(\mathrm{KL}(p_0\|p_1) + \mathrm{KL}(p_1\|p_0)\right)"),
+])
+def test_a_known_mistake_without_the_discriminator_says_both(rubric, key, mistake, latex):
+    outcome = grade(rubric, key, "4.6a", latex)
+    declared = next(m for m in component(rubric, "4.6a").mistakes if m.id == mistake)
+    assert outcome.fraction == 0 and outcome.notes == ("lacks-D", mistake)
+    assert outcome.feedback.endswith(declared.message) and "D*(x)" in outcome.feedback
+
+
+def test_a_required_name_is_preferred_when_choosing_the_equation(rubric, key):
+    text = ("$$\\mathrm{JSD}(p_0, p_1) = \\frac{1}{2}\\left(\\mathbb{E}_{p_0}[\\log(1-D^*(x))] + "
+            "\\mathbb{E}_{p_1}[\\log D^*(x)]\\right) + \\log 2$$\n\nwhich is, by definition,\n\n"
+            "$$\\mathrm{JSD}(p_0, p_1) = \\frac{1}{2}\\mathrm{KL}(p_0\\|\\mu) + \\frac{1}{2}\\mathrm{KL}(p_1\\|\\mu)$$")
+    comp = component(rubric, "4.6a")
+    answer = KIND.extract(Fragment("4.6a", text, "test", 1.0), comp)
+    assert "D^*" in answer.value["expression"]
+    assert KIND.grade(answer, key.value("4.6a", "answer"), comp).status == "correct"
+
+
+def test_requires_names_declared_names_the_key_uses():
+    def expression(**settings_):
+        return Component.model_validate({"kind": "expression", "points": 1, "key": {"literal": r"\mathbb{E}_{p_1}[\log D]"},
+                                         "settings": {"target": "JSD", "symbols": ["D", "p0", "p1"], **settings_}})
+
+    ok = expression(requires=["D"])
+    assert ok.settings.required == ("D",) and ok.settings.public()["requires"] == ["D"]
+    assert expression(requires={"names": ["D"], "message": "Use D."}).settings.requires.message == "Use D."
+    with pytest.raises(ValueError, match="not declared"):
+        expression(requires=["Q"])
+    with pytest.raises(ValueError, match="'symbols' does not allow"):
+        expression(requires=["mu"])
+    with pytest.raises(ValueError, match="requires"):
+        KIND.prepare(r"\log 2", ok.settings)
+
+
+@pytest.mark.parametrize("mistake, latex", [
+    ("missing-log2", r"\frac12\left(E_{p_0}[\log(1-D^*(x))] + E_{p_1}[\log D^*(x)]\right)"),
     ("minus-log2", r"\frac12 E_{p_0}[\log(1-D)] + \frac12 E_{p_1}[\log D] - \log 2"),
     ("logit-inside", r"\frac{1}{2}\left(\mathbb{E}_{x \sim p_0}\left[\log \frac{1 - D^*(x)}{D^*(x)}\right] + "
                      r"\mathbb{E}_{x \sim p_1}\left[\log \frac{D^*(x)}{1 - D^*(x)}\right]\right)"),
-    ("logit-inside", r"\frac12\left(\mathrm{KL}(p_0\|p_1) + \mathrm{KL}(p_1\|p_0)\right)"),
     ("swapped", r"\frac12(E_{p_0}[\log D] + E_{p_1}[\log(1-D)]) + \log 2"),
     ("missing-half", r"E_{p_0}[\log(1-D)] + E_{p_1}[\log D] + \log 4"),
 ])
@@ -394,7 +445,8 @@ def test_self_tests_get_the_statuses_they_predict(rubric, key):
 
 def test_prepare_checks_keys_and_public_key_prints_them(rubric):
     settings_ = component(rubric, "4.6a").settings
-    assert KIND.prepare({"expression": " \\log 2 "}, settings_) == {"expression": "\\log 2"}
+    assert KIND.prepare({"expression": " \\log 2 + \\mathbb{E}_{p_1}[\\log D] "}, settings_) == \
+        {"expression": "\\log 2 + \\mathbb{E}_{p_1}[\\log D]"}
     assert KIND.public_key({"expression": KEY_JSD}) == {"expression": KEY_JSD}
     for bad, reason in ((r"\frac{1}{", "does not parse"), (r"D(x)", "outside any expectation"),
                         (r"\log 2 + f_1", "outside any expectation"), (3, "LaTeX string")):
@@ -460,3 +512,14 @@ def test_too_many_formulas_go_to_a_ta(rubric):
 def test_huge_exponents_are_undefined_not_a_crash(rubric, key):
     outcome = grade(rubric, key, "4.6a", r"\frac12 E_{p_0}[\log(1 - D)] + 10^{10^{10}}")
     assert outcome.notes == ("undefined",) and outcome.status == "incorrect"
+
+
+@pytest.mark.parametrize("between", ["or maybe", "Or perhaps:", "alternatively,", "ou peut-être", "or"])
+def test_an_answer_offered_beside_another_goes_to_review(rubric, key, between):
+    wrong = r"\frac{1}{2}\left(\mathbb{E}_{p_0}[\log(1-D^*(x))] + \mathbb{E}_{p_1}[\log D^*(x)]\right)"
+    text = (f"$$\\mathrm{{JSD}}(p_0, p_1) = {wrong}$$\n\n{between}\n\n"
+            f"$$\\mathrm{{JSD}}(p_0, p_1) = {KEY_JSD}$$")
+    comp = component(rubric, "4.6a")
+    answer = KIND.extract(Fragment("4.6a", text, "test", 1.0), comp)
+    assert answer.confidence < 0.75 and "a TA will choose" in answer.how
+    assert KIND.grade(answer, key.value("4.6a", "answer"), comp).status == "needs_review"

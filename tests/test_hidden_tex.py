@@ -61,7 +61,7 @@ def test_hidden_answer_is_reported_never_read(name):
         assert VISIBLE_WORD not in doc.text and any(VISIBLE_WORD in h.text and h.unsure for h in doc.hidden)
     else:
         assert "4.1 Answer: (b) Visible." in doc.text
-    assert any("cannot see" in p or "cannot tell" in p for p in doc.problems)
+    assert any("cannot see" in p or "cannot tell" in p or "struck-out" in p for p in doc.problems)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if e["rendered"] == "branch"))
@@ -110,6 +110,31 @@ def test_tex_really_hides_the_answer(name):
             assert not found
         if EXPECTED[name].get("after") != "unsure":
             assert _seen(pdf, VISIBLE_WORD)[1]
+
+
+def _struck(page: pymupdf.Page, word: str) -> bool:
+    """A line through the word: a rule drawn across its middle (ulem, soul), or glyphs of the line
+    font (the cancel package) or slashes (ulem's \\xout) printed over it."""
+    [box] = page.search_for(word)
+    middle = (box.y0 + box.height / 4, box.y1 - box.height / 4)
+    for drawing in page.get_drawings():
+        r = drawing["rect"]
+        if r.x0 < box.x1 and r.x1 > box.x0 and r.y0 <= middle[1] and r.y1 >= middle[0]:
+            return True
+    for block in page.get_text("dict")["blocks"]:
+        for line in block.get("lines", []):
+            for span in line["spans"]:
+                marks = span["font"].upper().startswith("LINE") or "///" in span["text"]
+                if marks and pymupdf.Rect(span["bbox"]).intersects(box):
+                    return True
+    return False
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if e["rendered"] == "struck"))
+def test_tex_really_strikes_the_answer(name):
+    with pymupdf.open(FIXTURES / f"{name}.pdf") as pdf:
+        assert _seen(pdf, HIDDEN_WORD)[1] and _struck(pdf[0], HIDDEN_WORD)
+        assert not _struck(pdf[0], VISIBLE_WORD)
 
 
 def test_conditionals_decide_as_tex_did():

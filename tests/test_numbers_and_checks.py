@@ -164,3 +164,20 @@ def test_check_functions_travel_with_the_rubric_and_never_to_students(checked):
     assert "checks.py" in checked.companion_files  # bundled for grading (Gradescope)
     public = CHECK.public_settings(checked.part("1.1").components[0].settings)
     assert public["function"] == "withheld" and "args" not in public
+
+
+@pytest.mark.parametrize("text, status", [
+    (r"$\lambda_1 = \frac{3 + \sqrt{5}}{2}$ and $\lambda_2 = \frac{3 - \sqrt{5}}{2}$.", "correct"),
+    (r"$\lambda_1 = 2.618$, $\lambda_2 = 0.382$", "correct"),
+    (r"$\lambda_1 = 2.618$, $\lambda_2 = 1$", "incorrect"),
+])
+def test_values_given_one_by_one_are_read_as_their_set_never_as_the_last_one(text, status):
+    answer, outcome = run(numeric(r"\frac{3 \pm \sqrt{5}}{2}", target="\\lambda", abs_tol=1e-3), text)
+    assert outcome is not None and outcome.status == status, (answer.value, answer.problem)
+    assert "given one by one" in answer.how and len(answer.value["set"]) == 2
+
+
+def test_a_value_given_one_by_one_that_does_not_read_goes_to_a_ta():
+    text = r"$\lambda_1 = {\frac{3 +}{2}}^{\sqrt{5}}$ and $\lambda_2 = \frac{3 - \sqrt{5}}{2}$"
+    answer, outcome = run(numeric(r"\frac{3 \pm \sqrt{5}}{2}", target="\\lambda"), text)
+    assert outcome is None and "\\lambda_1 does not read" in answer.problem

@@ -204,3 +204,20 @@ def test_headings_split_across_lines_are_rejoined():
 def test_a_check_mark_printed_instead_of_a_letter_is_read(choices_pdf):
     q41 = choices_pdf.text[choices_pdf.text.index("Q4.1)"):choices_pdf.text.index("Q4.2)")]
     assert "[x] (b) The discriminator classifies apples." in q41
+
+
+def test_a_grid_numbered_from_the_bottom_is_found_by_its_labels():
+    from grader.ingest.grids import Label, find_grids
+
+    def laid_out(rows: int, top_first: bool, x0: float, y0: float) -> list[Label]:
+        out = []
+        for i in range(rows):  # i: the picture row, from the top of the page down
+            r = i + 1 if top_first else rows - i
+            out += [Label(f"{r}{c}", x0 + 20 * c, y0 + 14 * i, 9, 8) for c in range(1, rows + 1)]
+        return out
+
+    labels = laid_out(4, True, 0, 0) + laid_out(4, False, 0, 200)
+    found = find_grids(labels, 4)
+    assert len(found) == 2
+    bottom_up = next(g for g in found if g["11"].y > 200)
+    assert bottom_up["41"].y < bottom_up["11"].y and all(lab.y >= 200 for lab in bottom_up.values())

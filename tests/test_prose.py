@@ -208,3 +208,31 @@ def test_units_keep_every_character_and_normalise_never_fails(text):
     assert "".join("".join(pieces).split()) == "".join(text.split())
     normal = normalise_math(text)
     assert "$" not in normal and "{" not in normal and "}" not in normal
+
+
+# ---------------------------------------------------------------- formulas in prose answers
+
+def test_a_chain_is_read_for_what_it_proves():
+    from grader.kinds.prose_text import derived_relation
+
+    chain = normalise_math(r"\mathcal{L}_k = \mathbb{E}[\log \frac1k \sum_j w_j] \le \log \mathbb{E}[\frac1k\sum_j w_j] = \log p(x)")
+    assert derived_relation(chain) == "L_k ≤ log p(x)"
+    assert derived_relation(normalise_math(r"a \le b \ge c")) is None  # mixed directions prove nothing
+    assert derived_relation(normalise_math(r"\mathcal{L}_2 &= A \\ &\overset{(b)}{\ge} B \\ &= C")) == "L_2 ≥ C"
+
+
+def test_an_item_is_found_where_the_answer_writes_the_formula_it_states():
+    from grader.kinds.prose_text import canonical, stated_formulas
+
+    assert stated_formulas("solved for f1 = f0 D*/(1 − D*)") == ["f1 = f0 D*/(1 − D*)"]
+    assert stated_formulas("the conclusion L_k ≤ log p(x)") == ["L_k ≤ log p(x)"]
+    typeset = normalise_math(r"f_1(x) &= f_0(x)\frac{D^*(x)}{1 - D^*(x)}")
+    assert canonical("f1 = f0 D*/(1 − D*)") in canonical(typeset)
+    assert canonical("f1 = f0 (1 − D*)/D*") not in canonical(typeset)
+
+
+def test_formulas_are_shown_in_plain_words():
+    from grader.kinds.prose_text import readable
+
+    shown = readable(r"Hence \[ D^* = \arg\max_D \mathbb{E}_{x\sim p_1}[\log D(x)] \] and $\frac{1}{K}\sum_j w_j$.")
+    assert "arg max" in shown and "(1)/(K)" in shown and "\\" not in shown and "$" not in shown

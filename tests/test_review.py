@@ -313,11 +313,22 @@ def test_export_then_import_round_trips(graded, rubric, key, suffix):
     read = {(o.submission, o.part): o for o in load_overrides(exported)}  # the format grade --overrides reads
     assert read[(SEED, "1.1")].score == 4.5 and read[(SEED, "1.1")].comment == "Grid checked, 'quoted' and, comma"
     assert read[("perfect-sheet", "3.4a")].comment == "Missing the final inequality (-1)."
+    assert {o.ta for o in read.values()} == {"Ada"} and all(o.time for o in read.values())
+    decided_at = {(o.submission, o.part): o.at for o in decisions_as_overrides(out)}
     (out / FILENAME).unlink()
     assert import_decisions(out, rubric, key, exported, ta="Ben") == 2
-    again = decisions_as_overrides(out)
-    assert {(o.submission, o.part, o.score, o.ta) for o in again} == {(SEED, "1.1", 4.5, "Ben"),
-                                                                      ("perfect-sheet", "3.4a", 6, "Ben")}
+    again = decisions_as_overrides(out)  # who decided and when survive the round trip
+    assert {(o.submission, o.part, o.score, o.ta) for o in again} == {(SEED, "1.1", 4.5, "Ada"),
+                                                                      ("perfect-sheet", "3.4a", 6, "Ada")}
+    assert {(o.submission, o.part): o.at for o in again} == decided_at
+
+
+def test_import_records_the_importer_when_the_file_names_no_ta(graded, rubric, key):
+    out = graded / "out"
+    plain = graded / "plain.yaml"
+    plain.write_text(yaml.safe_dump([{"submission": SEED, "part": "1.1", "score": 3}]))
+    assert import_decisions(out, rubric, key, plain, ta="Ben") == 1
+    assert [(o.ta, bool(o.at)) for o in decisions_as_overrides(out)] == [("Ben", True)]
 
 
 def test_import_refuses_unknown_submissions_and_parts(graded, rubric, key):

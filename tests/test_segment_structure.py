@@ -192,3 +192,41 @@ def test_an_item_alone_on_its_line_then_one_with_its_text_are_one_list(rubric, m
     fragments = segment(doc(text), rubric, model)
     assert "tok31" in fragments["3.1"].text and "tok32a" not in fragments["3.1"].text
     assert "tok32a" in fragments["3.2a"].text or "tok32a" in fragments.get("3.2b", fragments["3.2a"]).text
+
+
+def test_the_seed_is_segmented_by_its_own_headings(rubric, model):
+    seed = ROOT / "submissions_example" / "000_af16c1991d1beaae.txt"
+    fragments = segment(doc(seed.read_text(encoding="utf-8")), rubric, model)
+    for part in ("1.1", "1.2", "1.3", "1.4"):  # a grid's labels written as text are an answer's content
+        assert fragments[part].how.startswith(f"heading 'Q{part})'"), fragments[part].how
+    assert fragments["2.1"].how.startswith("heading 'Answer 2. 2.1)'")
+
+
+def _whole_question_rubric(tmp_path):
+    """Part 1.1, and part "5" that is the whole of question 5."""
+    rubric_file = tmp_path / "r.yaml"
+    rubric_file.write_text(textwrap.dedent("""\
+        id: t
+        title: t
+        total: 4
+        parts:
+          - {id: "1.1", title: a, points: 2, kind: choice, key: {literal: b}, settings: {options: {a: A, b: B}}}
+          - {id: "5", title: whole, points: 2, kind: choice, key: {literal: a}, settings: {options: {a: A, b: B}}}
+        """), encoding="utf-8")
+    return load_rubric(rubric_file)
+
+
+@pytest.mark.parametrize("heading", ["## Question 5", "Question 5", "\\section*{Question 5}", "**Question 5**"])
+def test_a_part_that_is_a_whole_question_opens_at_its_questions_heading(tmp_path, heading):
+    rubric = _whole_question_rubric(tmp_path)
+    text = f"Answer 1.1\nAnswer: (b) tok11\n\n{heading}\nAnswer: (a) tok5\n"
+    fragments = segment(doc(text), rubric, question_text_of(rubric))
+    assert "tok5" in fragments["5"].text and "tok11" not in fragments["5"].text
+    assert "tok11" in fragments["1.1"].text
+
+
+def test_answer_markers_of_one_question_do_not_hide_another_questions_headings(tmp_path):
+    rubric = _whole_question_rubric(tmp_path)
+    text = "Réponse 1.1 : (b) tok11\n\nRéponse 5 : (a) tok5\n"
+    fragments = segment(doc(text), rubric, question_text_of(rubric))
+    assert "tok11" in fragments["1.1"].text and "tok5" in fragments["5"].text

@@ -89,6 +89,18 @@ def test_zebra_rows_and_white_exceptions_are_not_highlights():
     assert g.cells == {"11", "12", "14", "15"}
 
 
+def test_a_map_numbered_from_the_bottom_is_read_by_its_labels():
+    doc = tex(r"""\textbf{1.2}
+\begin{tabular}{|c|c|c|c|}
+41 & \cellcolor{yellow}42 & \cellcolor{yellow}43 & 44 \\
+31 & \cellcolor{yellow}32 & 33 & 34 \\
+21 & 22 & 23 & 24 \\
+11 & 12 & 13 & \cellcolor{yellow}14
+\end{tabular}""", "\\usepackage[table]{xcolor}")
+    [g] = doc.grids
+    assert g.cells == {"42", "43", "32", "14"}
+
+
 def test_tikz_foreach_arithmetic_and_relative_points():
     doc = tex(r"""\textbf{Q1.2)}
 \begin{tikzpicture}
@@ -160,7 +172,7 @@ def test_choices_become_checkbox_tokens(choices_doc):
 
 
 def test_checkbox_marks_agree_with_the_choice_kind(choices_doc):
-    from grader.kinds.choice import _CHECKBOX
+    from grader.kinds.choice_letters import _CHECKBOX
 
     marks = {m["opt"]: m["mark"] for m in _CHECKBOX.finditer(choices_doc.text)}
     assert marks["b"] == "x" and marks["c"] == " "

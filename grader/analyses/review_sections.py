@@ -240,13 +240,16 @@ def review_fragments(docs: list[Document], fragments: dict[str, Fragment], rubri
     if split is None:
         return fragments
     out = dict(fragments)
+    # a passage the reader could not judge, in the review: every section goes to a TA with it
+    unsure = tuple(h for d in docs if d.source == split.source for h in d.hidden
+                   if h.unsure and h.offset is not None and split.region[0] <= h.offset <= split.region[1])
     for section in rubric.review.sections:
         found = split.sections.get(section.part)
         if found is None or not found.text.strip():
             out.pop(section.part, None)
             continue
         out[section.part] = Fragment(section.part, found.text, f"{found.how} in {split.source}",
-                                     found.confidence, source=split.source)
+                                     found.confidence, source=split.source, unsure=unsure)
     return out
 
 

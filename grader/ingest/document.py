@@ -38,6 +38,9 @@ class GridFinding:
     caption: str | None = None  # the caption or label line just below or above it, as printed
 
 
+STRUCK_OUT = "struck out"  # the reason of text its writer struck out: seen, and withdrawn
+
+
 @dataclass(frozen=True)
 class HiddenText:
     """Text a reader left out because a human reader would not see it (white, tiny, ...)."""

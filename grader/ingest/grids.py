@@ -287,10 +287,10 @@ MAX_SAME_LABEL = 200
 def find_grids(labels: Sequence[Label], size: int | None = None) -> list[dict[str, Label]]:
     """Groups of size*size labels laid out as a grid (row r at one height, column c at one x).
 
-    Starting from each "11", the first row is followed rightwards and the first column downwards;
-    every other label must then sit where its row and column meet. A label is used once. Without
-    a size, the largest map (up to 9x9) whose labels are all on the page, and then the smaller ones:
-    a 6x6 grid is not read as the 5x5 grid in its corner.
+    Starting from each "11", the first row is followed rightwards and the first column downwards
+    (upwards in a map numbered from the bottom); every other label must then sit where its row and
+    column meet. A label is used once. Without a size, the largest map (up to 9x9) whose labels are
+    all on the page, and then the smaller ones: a 6x6 grid is not read as the 5x5 grid in its corner.
     """
     by_text: dict[str, list[Label]] = {}
     for lab in labels:
@@ -346,19 +346,14 @@ def _grow(start: Label, by_text: dict[str, list[Label]], size: int, used: set[in
         if not cands:
             return None
         row.append(min(cands, key=lambda lab: lab.x - prev.x))
-    col = [start]
-    for r in range(2, size + 1):
-        prev = col[-1]
-        cands = [lab for lab in by_text[f"{r}1"] if id(lab) not in used and lab.y > prev.y
-                 and abs(lab.x - prev.x) <= max(0.6 * (row[1].x - row[0].x), prev.w)
-                 and lab.y - prev.y <= 8 * h]
-        if not cands:
-            return None
-        col.append(min(cands, key=lambda lab: lab.y - prev.y))
+    col = _first_column(start, row, by_text, size, used, h, downwards=True) \
+        or _first_column(start, row, by_text, size, used, h, downwards=False)
+    if col is None:
+        return None
     xs = [lab.x for lab in row]
     ys = [lab.y for lab in col]
     dx = min(b - a for a, b in zip(xs, xs[1:]))
-    dy = min(b - a for a, b in zip(ys, ys[1:]))
+    dy = min(abs(b - a) for a, b in zip(ys, ys[1:]))
     grid = {lab.text: lab for lab in row + col}
     taken = {id(lab) for lab in grid.values()} | used
     for r in range(2, size + 1):
@@ -369,6 +364,22 @@ def _grow(start: Label, by_text: dict[str, list[Label]], size: int, used: set[in
             grid[lab.text] = lab
             taken.add(id(lab))
     return grid
+
+
+def _first_column(start: Label, row: list[Label], by_text: dict[str, list[Label]], size: int, used: set[int],
+                  h: float, downwards: bool) -> list[Label] | None:
+    """The labels "11", "21", ... one under the other: downwards for a map numbered from the top,
+    upwards for one numbered from the bottom (row 1 drawn last, as `origin: bottom-left` asks)."""
+    col = [start]
+    for r in range(2, size + 1):
+        prev = col[-1]
+        cands = [lab for lab in by_text[f"{r}1"] if id(lab) not in used
+                 and 0 < (lab.y - prev.y if downwards else prev.y - lab.y) <= 8 * h
+                 and abs(lab.x - prev.x) <= max(0.6 * (row[1].x - row[0].x), prev.w)]
+        if not cands:
+            return None
+        col.append(min(cands, key=lambda lab: abs(lab.y - prev.y)))
+    return col
 
 
 def bbox_of(grid: dict[str, Label]) -> tuple[float, float, float, float]:

@@ -51,11 +51,16 @@ class Fragment:
     grid_how: str = ""
     grid_confidence: float = 1.0
     math: tuple[MathSpan, ...] = ()  # formulas the reader rebuilt within the fragment (PDF glyphs)
-    hidden: tuple[HiddenText, ...] = ()  # text the reader left out of the region (unseen, struck, undecided)
+    # Passages in the region the reader left out because it cannot tell whether they are seen (a
+    # conditional on a counter, a PDF literal it cannot follow): the part goes to a TA.
+    unsure: tuple[HiddenText, ...] = ()
+    # every passage left out of the region (unseen, struck out, undecided): named to a TA when the
+    # source and its PDF disagree (grader/record.py)
+    hidden: tuple[HiddenText, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return self.structured is None and not self.text.strip() and not self.grids
+        return self.structured is None and not self.text.strip() and not self.grids and not self.unsure
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,11 @@ class Kind(ABC):
     @abstractmethod
     def describe(self, answer: Extracted) -> str: ...
 
+    def describe_in(self, answer: Extracted, component: Component) -> str:
+        """describe() for one component of a rubric: a kind whose picture depends on the settings
+        (a grid's size and numbering) overrides it."""
+        return self.describe(answer)
+
     def render_context(self, answer: Extracted | None, key: Any, outcome: Outcome | None,
                        component: Component) -> dict[str, Any]:
         return {"shown": self.describe(answer) if answer else "—"}
@@ -152,6 +162,10 @@ class Kind(ABC):
 
     def check_mistake(self, when: BaseModel, settings: BaseModel) -> None:
         """Check a declared mistake's condition against the settings (rubric load); raise ValueError."""
+
+    def check_reference(self, args: dict[str, Any], settings: BaseModel) -> None:
+        """Check a reference key's arguments against the settings (rubric load, before any key is
+        built): a reference asked another question than the one graded is an error; raise ValueError."""
 
     def summary_feedback(self, answer: Any, key: Any, status: Status, component: Component) -> str:
         """What a student sees before the due date when the rubric says `feedback_before_due:

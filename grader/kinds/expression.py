@@ -32,7 +32,6 @@ from grader.mathexpr.parser import parse
 from grader.mathexpr.printer import to_latex, to_plain
 from grader.mathexpr.tree import ParseError
 
-MAX_TARGET_CHARS = 120
 EARLIER = "earlier line: "
 
 
@@ -112,7 +111,8 @@ class ExpressionKind(Kind):
         name = settings.shown_name
         extra = {"plain": to_plain(node)}
         allowed = settings.allowed()
-        disallowed = symbols_used(node, ctx) - allowed if allowed is not None else set()
+        used_names = symbols_used(node, ctx)
+        disallowed = used_names - allowed if allowed is not None else set()
         if disallowed:
             words = ", ".join(ctx.words(s) for s in settings.symbols)
             used = ", ".join(ctx.words(s) for s in sorted(disallowed))
@@ -126,6 +126,13 @@ class ExpressionKind(Kind):
         if verdict.kind in ("error", "timeout"):
             return Outcome(0.0, "needs_review", f"Your expression could not be checked automatically: "
                            f"{verdict.detail}. A TA will grade it.", (verdict.kind,), suggested=True, extra=extra)
+        unmet = settings.missing_requirement(used_names)
+        if unmet:  # the definition restated is not the expression asked for, even when it is equal
+            lacks = ("lacks-" + "-".join(n for n in settings.required if n not in used_names),)
+            if verdict.kind == "mistake":
+                mistake = component.mistakes[verdict.mistake]
+                return self._finish(answer, 0.0, f"{unmet} {mistake.message}", lacks + (mistake.id,), extra)
+            return self._finish(answer, 0.0, unmet, lacks, extra)
         if verdict.kind == "equivalent":
             return self._finish(answer, 1.0, f"Correct: your expression equals {name}.", (), extra)
         if verdict.kind == "mistake":
@@ -310,10 +317,10 @@ def _sheet_latex(value) -> str | None:
 
 
 def _names_target(side: str, settings: ExpressionSettings) -> bool:
-    if len(side) > MAX_TARGET_CHARS:  # a quantity's name is short: no need to parse long sides
+    if len(side) > answer.MAX_NAME_CHARS:  # a quantity's name is short: no need to parse long sides
         return False
     try:
-        return head(_parse(side, settings), settings.ctx) == settings.head
+        return head(_parse(side, settings), settings.ctx) in settings.heads
     except ParseError:
         return False
 
@@ -354,36 +361,27 @@ def _values_one_by_one(equations, settings: ExpressionSettings) -> Extracted | N
         target = _parse(settings.target, settings)
     except ParseError:
         return None
-    if not isinstance(target, t.Sym) or target.sub is not None:
+    found = answer.values_one_by_one(equations, target, lambda side: _parse(side, settings))
+    if not found:
         return None
-    found: dict[str, str] = {}
-    for eq in equations:
-        if len(eq.sides) < 2 or len(eq.sides[0]) > MAX_TARGET_CHARS:
-            continue
-        try:
-            side = _parse(eq.sides[0], settings)
-        except ParseError:
-            continue
-        if isinstance(side, t.Sym) and side.sub is not None and (side.base, side.star, side.accent) == \
-                (target.base, target.star, target.accent):
-            found[side.sub] = eq.sides[-1]  # the last value given for each one wins
-    if len(found) < 2:
-        return None
-    latex = "\\{" + ", ".join(found[k] for k in sorted(found)) + "\\}"
-    names = ", ".join(to_plain(t.sym(target.base, k, target.star, target.accent)) for k in sorted(found))
+    latex = "\\{" + ", ".join(found.values()) + "\\}"
+    names = ", ".join(to_plain(t.sym(target.base, k, target.star, target.accent)) for k in found)
     return _read(latex, f"the values {names}, given one by one", 0.85, settings)
 
 
 def _rank(latex: str, settings: ExpressionSettings) -> int:
-    """2: reads, evaluates and uses only allowed names; 1: reads; 0: does not read."""
+    """2: reads, evaluates and uses only allowed names (3 when it also uses every required name
+    of `requires`: preferred to a definition restated); 1: reads; 0: does not read."""
     try:
         node = _parse(latex, settings)
     except ParseError:
         return 0
     if _problem(node, settings):
         return 1
-    allowed = settings.allowed()
-    return 2 if allowed is None or symbols_used(node, settings.ctx) <= allowed else 1
+    used = symbols_used(node, settings.ctx)
+    if not settings.fits(used, required=False):
+        return 1
+    return 3 if settings.required and settings.fits(used) else 2
 
 
 def _short(latex: str) -> str:

@@ -91,8 +91,8 @@ def _read_text_grid(text: str, size: int, origin: str = "top-left") -> Extracted
         if marked and len(marked) < size * size:
             return Extracted({"cells": sorted(marked)}, "labels marked with **, [ ] or == in a text grid", 0.8)
         return Extracted(None, "a full grid of labels in the text", 0.0,
-                         problem="the grid's highlights were lost: all 25 cells appear as plain text "
-                                 "(a PDF's text layer drops cell colours)")
+                         problem=f"the grid's highlights were lost: all {size * size} cells appear as plain "
+                                 "text (a PDF's text layer drops cell colours)")
     # 3. a list of cells written as the answer; cells named in a sentence are no answer
     if seq:
         written = _ANSWER_LIST.search(text)
@@ -116,7 +116,7 @@ _CELL_RUN = r"[1-9][1-9](?:\s*(?:,|;|and|et|&)?\s*[1-9][1-9])*"
 _ANSWER_LIST = re.compile(
     rf"\\?\{{\s*(?P<c1>{_CELL_RUN})\s*\\?\}}"
     rf"|\b(?:answer|r[ée]ponse|final)\s*[:=]\s*(?:pixels?|cells?)?\s*(?P<c2>{_CELL_RUN})"
-    rf"|\b(?:receptive\s+field|champ\s+r[ée]cepteur)(?:\s+(?:of|for|de|du)\s+(?:the\s+)?(?:output\s+)?(?:pixel\s+)?\d+)?"
+    rf"|\b(?:receptive\s+field|champ\s+r[ée]cept(?:eur|if))(?:\s+(?:of|for|de|du)\s+(?:the\s+)?(?:output\s+)?(?:pixel\s+)?\d+)?"
     rf"\s*(?:is|are|=|:|est|contains|consists\s+of)\s*(?:the\s+)?(?:pixels?|cells?)?\s*:?\s*(?P<c3>{_CELL_RUN})"
     rf"|^[ \t]*[-*•]?[ \t]*(?P<c4>{_CELL_RUN})[ \t.]*$",
     re.I | re.M)
@@ -146,6 +146,19 @@ class GridKind(Kind):
         if isinstance(cells, str):
             raise ValueError(f"grid key: {cells}")
         return {"cells": sorted(cells)}
+
+    def check_reference(self, args: dict[str, Any], settings: GridSettings) -> None:
+        """The reference must compute the map graded: its `size` and `origin`, when given, are the
+        settings'; and a map numbered from the bottom needs `origin` said, or the reference (top-left
+        by default) answers the mirrored question."""
+        for name, graded in (("size", settings.size), ("origin", settings.origin)):
+            if name in args and args[name] != graded:
+                raise ValueError(f"the reference's args give {name} {args[name]!r}, but the grid's settings "
+                                 f"give {graded!r}: the key would answer another question")
+        if settings.origin != "top-left" and "origin" not in args:
+            raise ValueError(f"the grid is numbered from {settings.origin} (settings.origin), but the "
+                             f"reference's args give no origin: add 'origin: {settings.origin}' to args, "
+                             "or the key is the field of the mirrored pixel")
 
     def extract(self, fragment: Fragment, component) -> Extracted:
         size, origin = component.settings.size, component.settings.origin
@@ -224,6 +237,12 @@ class GridKind(Kind):
         size = max([5, *(int(c[0]) for c in cells), *(int(c[1]) for c in cells)])
         return text_grid(cells, size)
 
+    def describe_in(self, answer: Extracted, component) -> str:
+        if not answer.readable:
+            return self.describe(answer)
+        settings: GridSettings = component.settings
+        return text_grid(set(answer.value["cells"]), settings.size, settings.origin)
+
     def render_context(self, answer, key, outcome, component) -> dict:
         size, origin = component.settings.size, component.settings.origin
         given = set(answer.value["cells"]) if answer and answer.readable else None
@@ -283,10 +302,11 @@ def _rows(size: int, shown: set[str], compare: set[str] | None, is_key: bool = F
     return rows
 
 
-def text_grid(cells: set[str], size: int) -> str:
-    """A small text picture of a grid: highlighted cells show their label, others a dot."""
+def text_grid(cells: set[str], size: int, origin: str = "top-left") -> str:
+    """A small text picture of a grid: highlighted cells show their label, others a dot; the top
+    row first (row 1 for a map numbered from the top, row `size` for one numbered from the bottom)."""
     lines = []
-    for r in range(1, size + 1):
+    for r in (_row(i, size, origin) for i in range(size)):
         lines.append(" ".join(f"[{r}{c}]" if f"{r}{c}" in cells else " .. " for c in range(1, size + 1)))
     return "\n".join(lines)
 

@@ -21,8 +21,9 @@ from pydantic import Field
 
 from grader.kinds.base import (LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status,
                                StrictModel, register)
-from grader.kinds.expression_settings import head
+from grader.kinds.expression_settings import head, heads
 from grader.mathexpr import values as v
+from grader.mathexpr.answer import values_one_by_one
 from grader.mathexpr.context import EMPTY
 from grader.mathexpr.equations import find_equations
 from grader.mathexpr.equivalence import agree
@@ -73,6 +74,37 @@ def _head(latex: str) -> str | None:
         return head(parse(latex), EMPTY)
     except ParseError:
         return None
+
+
+def _target_heads(target: str) -> frozenset[str]:
+    try:
+        return heads(parse(target), EMPTY)
+    except ParseError:
+        return frozenset()
+
+
+def _values_one_by_one(equations, settings: NumericSettings) -> Extracted | None:
+    """λ_1 = (3 + √5)/2 and λ_2 = (3 − √5)/2 for the target λ: the values given one by one, as
+    their set. A value that does not read sends the answer to a TA rather than grading a part of it."""
+    try:
+        target = parse(settings.target)
+    except ParseError:
+        return None
+    given = values_one_by_one(equations, target, parse)
+    if not given:
+        return None
+    names = ", ".join(f"{settings.target}_{index}" for index in given)
+    values = []
+    for index, side in given.items():
+        found = _first_value(side, settings)
+        if found is None:
+            return Extracted(None, f"the values {names}, given one by one", 0.0,
+                             problem=f"the value of {settings.target}_{index} does not read as a number: {side[:60]}")
+        if isinstance(found[1], (tuple, v.Interval)):
+            return None
+        values.append(found[1])
+    written = "\\{" + ", ".join(given.values()) + "\\}"
+    return _reading(written, tuple(values), f"the values {names}, given one by one", 0.85)
 
 
 def _prefixes(text: str):
@@ -178,17 +210,20 @@ class NumericKind(Kind):
         if names:
             return self._named(equations, settings, names)
         if settings.target:
-            wanted = _head(settings.target)
+            wanted = _target_heads(settings.target)
             for eq in reversed(equations):
-                heads = [_head(side) if len(side) <= 120 else None for side in eq.sides]
-                if len(eq.sides) > 1 and wanted in heads[:-1] and heads[-1] != wanted:
+                named = [_head(side) in wanted if len(side) <= 120 else False for side in eq.sides]
+                if len(eq.sides) > 1 and any(named[:-1]) and not named[-1]:
                     found = _first_value(eq.sides[-1], settings)
                     if found:
                         return _reading(*found, f"the equation '{eq.sides[0][:40]} = …' ({eq.where})", 0.9)
-                if len(eq.sides) > 1 and heads[-1] == wanted:
+                if len(eq.sides) > 1 and named[-1]:
                     found = _first_value(eq.sides[0], settings)
                     if found:
                         return _reading(*found, f"the equation '… = {eq.sides[-1][:40]}' ({eq.where})", 0.85)
+            one_by_one = _values_one_by_one(equations, settings)
+            if one_by_one is not None:
+                return one_by_one
         stated = self._stated(text, settings)
         if stated is not None:
             return stated

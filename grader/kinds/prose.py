@@ -7,12 +7,15 @@ unless the rubric marks the component automatic. Known false proofs carry their 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from grader.analyses.language import gloss, language
 from grader.kinds.base import Extracted, Fragment, Kind, Outcome, Status, StrictModel, register
+from grader.kinds.prose_claims import continues, negated, pieces
+from grader.kinds.prose_text import (MATHY, canonical, derived_relation, normalise_math, quote, readable,  # noqa: F401
+                                     stated_formulas, units, word_count)
 
 
 class ProseItem(StrictModel):
@@ -60,6 +63,20 @@ class ProseSettings(StrictModel):
     # answer every guiding question.
     full_credit_at: float | None = Field(None, gt=0)
     goals: list[str] = Field(default_factory=lambda: list(DEFAULT_GOALS))  # sentences that prove nothing
+    # What a bare mention of a step earns: a term in a list of keywords ("Keywords: Jacobian, cancel")
+    # or a concept negated where it is named ("is not unbiased"). earn_nothing: a derivation shows
+    # its steps; count: a review's judgments are such mentions ("Strengths: simple method", "not
+    # novel"). Default: count in the sections of the rubric's `review:`, earn_nothing elsewhere.
+    bare_mentions: Literal["earn_nothing", "count"] | None = None
+    _review_section: bool = PrivateAttr(default=False)
+
+    def mark_review_section(self) -> None:
+        """The rubric's `review:` names this component's part as one of its sections."""
+        self._review_section = True
+
+    @property
+    def mentions_count(self) -> bool:
+        return (self.bare_mentions or ("count" if self._review_section else "earn_nothing")) == "count"
 
     @model_validator(mode="after")
     def _compile(self) -> ProseSettings:
@@ -75,195 +92,108 @@ class ProseWhen(StrictModel):
 
 # ---------------------------------------------------------------- sentences and math
 
-_DISPLAY = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|multline|eqnarray)\*?\}.*?\\end\{\1\*?\}",
-                      re.S)
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!i\.e\.)(?<!e\.g\.)(?<!cf\.)\s+(?=[A-Z\\$(\"“])|\n\s*\n")
-
-
-def units(text: str) -> list[str]:
-    """The text cut into quotable units: sentences, and each displayed equation on its own."""
-    out: list[str] = []
-    position = 0
-    for m in _DISPLAY.finditer(text):
-        out += _sentences(text[position:m.start()])
-        out.append(" ".join(m.group(0).split()))
-        position = m.end()
-    out += _sentences(text[position:])
-    return _chained([u for u in out if u])
-
-
-# A unit opening on a relation continues the formula above it: "L_K = E[...]" then "≤ log E[...]",
-# a chain a PDF sets over several lines (and its reader rebuilds line by line).
-_CONTINUES = re.compile(r"^(?:\$|\\\[|\s)*(?:=|≤|≥|<|>|≈|\\(?:le|leq|ge|geq|approx|Rightarrow|implies)(?![a-zA-Z]))")
-
-
-def _chained(found: list[str]) -> list[str]:
-    out: list[str] = []
-    for unit in found:
-        if out and _CONTINUES.match(unit) and len(out[-1]) < 2000:
-            out[-1] = f"{out[-1]} {unit}"
-        else:
-            out.append(unit)
-    return out
-
-
-def _sentences(text: str) -> list[str]:
-    return [" ".join(s.split()) for s in _SENTENCE_END.split(text) if s and s.strip()]
-
-
-_MATH_RULES = [(re.compile(p), r) for p, r in [
-    (r"\\(?:begin|end)\s*\{[a-zA-Z*]*\}|\\\\(?:\[[^\]]*\])?|&|\\(?:nonumber|notag)(?![a-zA-Z])", " "),  # rows of an align
-    (r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])|\\displaystyle|\\limits|\\nolimits", ""),
-    (r"\\\{", "["), (r"\\\}", "]"),  # E\{...\}: an expectation in braces reads as E[...]
-    (r"\\[,;:! ]|\\q?quad\b|~", " "),
-    (r"\\(?:mathbf|mathrm|mathbb|mathcal|mathit|boldsymbol|bm|text|textrm|textbf|textit|operatorname|mathsf)\s*\{([^{}]*)\}", r"\1"),
-    (r"\\(?:geq?|geqslant)(?![a-zA-Z])|>=|⩾", "≥"), (r"\\(?:leq?|leqslant)(?![a-zA-Z])|<=|⩽", "≤"),
-    (r"\\(?:ln|log)(?![a-zA-Z])|\bln\b", "log"), (r"\\exp(?![a-zA-Z])", "exp"),
-    (r"\\sum(?![a-zA-Z])|∑", "Σ"), (r"\\prod(?![a-zA-Z])|∏", "Π"), (r"\\int(?![a-zA-Z])", "∫"),
-    (r"\\(?:\||parallel(?![a-zA-Z])|Vert(?![a-zA-Z]))|\|\|", "‖"), (r"\\(?:mid|vert)(?![a-zA-Z])", "|"),
-    (r"\^\s*\{\s*(?:\\ast|\*)\s*\}|\^\s*(?:\\ast|\*)|\\ast(?![a-zA-Z])", "*"),
-    (r"\\sim(?![a-zA-Z])|~(?=\s*[qpN])", "∼"), (r"\\approx(?![a-zA-Z])", "≈"), (r"\\(?:to|rightarrow)(?![a-zA-Z])|->", "→"),
-    (r"\\forall(?![a-zA-Z])", "∀"), (r"\\in(?![a-zA-Z])", "∈"), (r"\\partial(?![a-zA-Z])", "∂"),
-    (r"\\det(?![a-zA-Z])", "det"), (r"\\(?:cdot|times)(?![a-zA-Z])", "·"), (r"[−–]", "-"),
-    (r"\\(?:neq|ne)(?![a-zA-Z])", "≠"), (r"\\infty(?![a-zA-Z])", "∞"), (r"\\E(?![a-zA-Z])", "E"),
-    (r"\\theta(?![a-zA-Z])", "θ"), (r"\\phi(?![a-zA-Z])", "φ"), (r"\\mu(?![a-zA-Z])", "μ"),
-    (r"\\(?:mathcal\s*)?L(?![a-zA-Z])", "L"), (r"\$", " "),
-]]
-_MATHY = re.compile(r"[\\$^_{}<>=|~−–∑]|\bln\b")  # a unit without these normalises to itself
-_FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
-_FRAC_SHORT = re.compile(r"\\[dt]?frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])")  # \frac12, \frac1k
-
-
-def _braced(text: str, start: int) -> tuple[str, int] | None:
-    """The content of the {...} group opening at `start`, and the index after it."""
-    if start >= len(text) or text[start] != "{":
-        return None
-    depth = 0
-    for i in range(start, min(len(text), start + 2000)):
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        if depth == 0:
-            return text[start + 1:i], i + 1
-    return None
-
-
-def normalise_math(text: str) -> str:
-    """LaTeX and PDF-extracted math in one spelling, for hints: a plain rewrite, never evaluated."""
-    text = _FRAC_SHORT.sub(r"(\1)/(\2)", text)
-    for _ in range(8):  # \frac{a}{b} -> (a)/(b), innermost last; bounded for hostile input
-        m = _FRAC.search(text)
-        if not m:
-            break
-        first = _braced(text, m.end())
-        second = _braced(text, first[1]) if first else None
-        if not second:
-            text = text[:m.start()] + text[m.end():]
-            continue
-        text = f"{text[:m.start()]}({first[0]})/({second[0]}){text[second[1]:]}"
-    for _ in range(3):  # nested \mathbf{\mathbb{...}}: repeat while something changes
-        before = text
-        for pattern, replacement in _MATH_RULES:
-            text = pattern.sub(replacement, text)
-        if text == before:
-            break
-    text = re.sub(r"([_^])\{([^{}]*)\}", r"\1\2", text)
-    text = re.sub(r"[{}]", "", text)
-    text = re.sub(r"\\(?:\[|\]|\(|\))", " ", text)  # display and inline delimiters
-    text = re.sub(r"\\([a-zA-Z]+)", r" \1 ", text)  # any other command: its name, as a word (\arg\max -> arg max)
-    return " ".join(text.split())
-
-
-_MATH_SEGMENT = re.compile(r"\\\[.*?\\\]|\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)", re.S)
-
-
-def readable(text: str) -> str:
-    """The answer with its formulas in plain words and symbols ("arg max_D E_(x∼p1)[log D(x)]"), as
-    a report shows it: LaTeX rebuilt from a PDF, or typed in a .tex, is no reading for a person."""
-    if "$" not in text and "\\" not in text:
-        return text
-    return _MATH_SEGMENT.sub(lambda m: normalise_math(m.group(0)), text)
-
-
-def _quote(unit: str, match: re.Match | None = None) -> str:
-    if len(unit) <= 220:
-        return unit
-    if match is None or match.string != unit or match.start() < 150:
-        return unit[:217] + "…"
-    start = max(0, match.start() - 100)
-    return "…" + unit[start:start + 216] + "…"
-
-
-def word_count(text: str) -> int:
-    return len(re.findall(r"[A-Za-zÀ-ÿ]{2,}", text))
-
-
-# A chain's relations, at the top level of brackets: "L_K = E[...] ≤ log E[...] = ... = log p(x)".
-_RELATION = re.compile(r"(?<![<>≤≥=!])(=|≤|≥|<|>)(?![<>≤≥=])")
-_OPENERS, _CLOSERS = "([{", ")]}"
-
-
-def derived_relation(normalised: str) -> str | None:
-    """What a chain of (in)equalities proves, from its first side to its last: "L_K ≤ log p(x)" for
-    "L_K = E[…] ≤ log E[…] = log p(x)". A TA reads the chain so; a checklist's hint may name only
-    the conclusion. None when the chain mixes ≤ and ≥, or has fewer than three sides."""
-    if len(normalised) > 3000:
-        return None
-    sides, relations, depth, last = [], [], 0, 0
-    for i, ch in enumerate(normalised):
-        if ch in _OPENERS:
-            depth += 1
-        elif ch in _CLOSERS:
-            depth = max(0, depth - 1)
-        elif depth == 0 and _RELATION.match(normalised, i) and _RELATION.match(normalised, i).start() == i:
-            sides.append(normalised[last:i])
-            relations.append(ch)
-            last = i + 1
-    sides.append(normalised[last:])
-    if len(sides) < 3:
-        return None
-    strict = {r for r in relations if r != "="}
-    if not strict:
-        relation = "="
-    elif strict <= {"≤", "<"}:
-        relation = "<" if "<" in strict else "≤"
-    elif strict <= {"≥", ">"}:
-        relation = ">" if ">" in strict else "≥"
-    else:
-        return None
-    first = re.split(r"[:;,]\s|\bthus\b|\bhence\b|\bso\b", sides[0])[-1].strip()
-    end = re.split(r"[,;]\s|\.\s", sides[-1])[0].strip()
-    return f"{first} {relation} {end}" if first and end else None
-
 
 class _Sentences:
-    """The units of an answer with their normalised math, goal statements set aside."""
+    """The units of an answer with their normalised math, goal statements set aside. A unit that is
+    a list of keywords is kept as its items, and only a clause or an equation among them counts;
+    a hint matched where the words before it negate it shows no step (prose_claims.py)."""
 
-    def __init__(self, text: str, goals: list[str]):
-        self.units = [u for u in units(text) if not any(re.search(g, u, re.I) for g in goals)]
-        self.normalised = [normalise_math(u) if _MATHY.search(u) else u for u in self.units]
+    def __init__(self, text: str, goals: list[str], mentions_count: bool = False):
+        raw = [u for u in units(text, raw=True) if not any(re.search(g, " ".join(u.split()), re.I) for g in goals)]
+        self.units = [" ".join(u.split()) for u in raw]
+        self.normalised = [normalise_math(u) if MATHY.search(u) else u for u in self.units]
         # a French answer is also read through its English gloss: most rubrics' hints are English
         self.language = language(text)
         self.glossed = [gloss(u) for u in self.normalised] if self.language == "fr" else []
         self.derived = [derived_relation(n) for n in self.normalised]
+        self.mentions_count = mentions_count
+        # per unit: its pieces (a list of keywords is cut into its items) and whether each counts
+        self.pieces = [[(self.units[i], True)] if mentions_count else
+                       [(" ".join(p.text.split()), p.counts) for p in pieces(u)] for i, u in enumerate(raw)]
 
-    def _forms(self, index: int) -> tuple[str, ...]:
-        forms = (self.units[index], self.normalised[index])
-        if self.derived[index]:
-            forms += (self.derived[index],)
-        return forms + (self.glossed[index],) if self.glossed else forms
+    def _forms(self, index: int) -> list[tuple[str, bool]]:
+        """The unit's forms (as written, normalised, derived, glossed), or its pieces' when it is a list."""
+        if len(self.pieces[index]) == 1:
+            forms = [self.units[index], self.normalised[index]]
+            if self.derived[index]:
+                forms.append(self.derived[index])
+            return [(form, True) for form in forms + ([self.glossed[index]] if self.glossed else [])]
+        out = []
+        for words, counts in self.pieces[index]:
+            normalised = normalise_math(words) if MATHY.search(words) else words
+            out += [(words, counts), (normalised, counts)] + ([(gloss(normalised), counts)] if self.glossed else [])
+        return out
 
     def find(self, pattern: str) -> tuple[str, re.Match] | None:
+        """The first match of a pattern, as the answer writes it (for quoting)."""
+        return next(((self.units[i], m) for i, _, m, _ in self.matches(pattern)), None)
+
+    def matches(self, pattern: str) -> list[tuple[int, int, re.Match, str | None]]:
+        """Every match of a hint: (its unit, which form of it, the match, why it shows no step:
+        'keywords' when it is a term in a list of keywords, 'negated' when the words before it
+        negate it, else None)."""
+        out = []
+        for index in range(len(self.units)):
+            for number, (form, counts) in enumerate(self._forms(index)):
+                for m in re.finditer(pattern, form, re.I):
+                    why = None if self.mentions_count else (
+                        "keywords" if not counts else "negated" if negated(form, m.start()) else None)
+                    out.append((index, number, m, why))
+        return out
+
+    def step(self, hints: list[str]) -> tuple[list[tuple[str, re.Match]], str | None]:
+        """Where a checklist item's hints show its step: the first match of each hint that counts,
+        and why none does when none does. A match that only continues a negated mention of the
+        same step ("without the change-of-variables formula, with its Jacobian") is negated too."""
+        found = [self.matches(hint) for hint in hints]
+        negations = [(i, f, m) for matches in found for i, f, m, why in matches if why == "negated"]
+
+        def continues_a_negation(i: int, f: int, m: re.Match) -> bool:
+            return any(i == j and f == g and n.end() <= m.start() and continues(m.string[n.end():m.start()])
+                       for j, g, n in negations)
+
+        hits, refused = [], None
+        for matches in found:
+            hit = next(((self.units[i], m) for i, f, m, why in matches
+                        if why is None and not continues_a_negation(i, f, m)), None)
+            if hit:
+                hits.append(hit)
+            elif matches:
+                refused = refused or next((why for *_, why in matches if why), "negated")
+        return hits, None if hits else refused
+
+    def states(self, description: str) -> str | None:
+        """The unit that writes out a formula the description states (compared loosely: spacing,
+        brackets, subscripts and arguments aside), or None."""
+        wanted = [canonical(f) for f in stated_formulas(description)]
+        if not wanted:
+            return None
         for index, unit in enumerate(self.units):
-            for form in self._forms(index):
-                m = re.search(pattern, form, re.I)
-                if m:
-                    return unit, m
+            forms = [canonical(form) for form in (self.normalised[index], self.derived[index]) if form]
+            if any(w in form for w in wanted for form in forms) and not self._formula_negated(index):
+                return unit
         return None
+
+    def _formula_negated(self, index: int) -> bool:
+        """Whether the words before a unit's first relation negate it ("it is not the case that
+        D_KL[P‖Q] = ...", "we do not get A = B"): the formula stated is then no step either."""
+        if self.mentions_count:
+            return False
+        normalised = self.normalised[index]
+        relation = re.search(r"[=≤≥<>]", normalised)
+        if relation is None:
+            return negated(normalised, len(normalised))
+        left = re.search(r"\S+\s*$", normalised[:relation.start()])  # the relation's left side starts the formula
+        return negated(normalised, left.start() if left else relation.start())
 
     def whole(self, pattern: str) -> bool:
         """For patterns spanning sentences (false proofs): the whole answer, as written, normalised,
         or glossed."""
         texts = [" ".join(self.units), " ".join(self.normalised)] + ([" ".join(self.glossed)] if self.glossed else [])
         return any(re.search(pattern, t, re.I | re.S) for t in texts)
+
+
+_REFUSED = {"keywords": "only in a list of keywords", "negated": "negated where it is named"}
 
 
 @register
@@ -304,23 +234,30 @@ class ProseKind(Kind):
         return sum(i["points"] for i in items if i["found"]) / weight if weight else 0.0
 
     def checklist(self, text: str, settings: ProseSettings, sentences: _Sentences | None = None) -> list[dict]:
-        sentences = sentences or _Sentences(text, settings.goals)
+        sentences = sentences or _Sentences(text, settings.goals, settings.mentions_count)
         found = []
         for item in settings.items:
-            hits = [hit for h in item.hints if (hit := sentences.find(h))]
+            hits, refused = sentences.step(item.hints)
             quotes: list[str] = []
             for unit, m in hits:
-                quote = _quote(unit, m)
-                if quote not in quotes:
-                    quotes.append(quote)
+                said = quote(unit, m)
+                if said not in quotes:
+                    quotes.append(said)
+            ok = len(hits) >= item.min_hits
+            if not ok:  # the formula the item states, written out in the answer, is the step too
+                unit = sentences.states(item.description)
+                if unit is not None:
+                    ok, quotes = True, [quote(unit)]
             found.append({"id": item.id, "description": item.description, "points": item.points,
-                          "found": len(hits) >= item.min_hits, "evidence": quotes[:2]})
+                          "found": ok, "evidence": quotes[:2],
+                          # named, and not shown: only among keywords, or negated where it is named
+                          "refused": None if ok else refused})
         return found
 
     def grade(self, answer: Extracted, key: Any, component) -> Outcome:
         settings: ProseSettings = component.settings
         text = answer.value.get("latex") or answer.value["text"]
-        sentences = _Sentences(text, settings.goals)
+        sentences = _Sentences(text, settings.goals, settings.mentions_count)
         items = self.checklist(text, settings, sentences)
         weight = sum(i["points"] for i in items)
         earned = sum(i["points"] for i in items if i["found"])
@@ -335,7 +272,7 @@ class ProseKind(Kind):
                 fraction = min(fraction, proof.cap)
                 hit = sentences.find(proof.quote or proof.patterns[0])
                 if hit:
-                    proof_evidence.append(_quote(*hit))
+                    proof_evidence.append(quote(*hit))
         words = answer.value["words"]
         if words < settings.words.min:
             messages.append(f"Short: {words} words, where at least {settings.words.min} are expected.")
@@ -353,6 +290,9 @@ class ProseKind(Kind):
                 messages.insert(0, f"{found_count} of {len(items)} expected steps found.")
             if missing:
                 messages.append("Not found: " + "; ".join(missing) + ".")
+            refused = [f"{i['description']} ({_REFUSED[i['refused']]})" for i in items if i["refused"]]
+            if refused:
+                messages.append("Named but not shown, which earns nothing: " + "; ".join(refused) + ".")
         evidence = tuple(proof_evidence) + tuple(q for i in items if i["found"] for q in i["evidence"][:1])
         if component.automatic and not component.settings.items and not settings.false_proofs:
             status: Status = "correct"

@@ -12,8 +12,9 @@ Readable answers are preferred over unreadable ones. Earlier steps of the deriva
 from the answer (a slip the grade can name); the choice is not clear-cut, and goes to a TA with the
 candidates named, when
 - the answer's own chain disagrees with itself: `Q = A = B` where A and B differ in value;
-- another answer marked as final (boxed as well, or after a word of conclusion too), or one written
-  after the chosen one, gives the quantity a different value: never "the last one" silently;
+- another answer marked as final (boxed as well, or after a word of conclusion too), one written
+  after the chosen one, or one offered beside it ("or maybe", "alternatively"), gives the quantity a
+  different value: never "the last one" silently;
 - the formula was rebuilt from a PDF's glyphs with a low confidence (Document.math).
 
 The module knows nothing of the rubric: the expression kind passes what names the quantity, how
@@ -27,8 +28,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from grader.mathexpr import tree as t
 from grader.mathexpr.equations import MAX_EQUATIONS, Equation, find_equations
+from grader.mathexpr.tree import ParseError
 
+MAX_NAME_CHARS = 120  # a quantity's name is short: longer sides are not parsed to find one
 UNCLEAR = 0.6  # the confidence of a choice a TA must confirm (below the kinds' LOW_CONFIDENCE)
 MAX_COMPARISONS = 24
 _CONCLUSION = re.compile(
@@ -38,16 +42,23 @@ _CONCLUSION = re.compile(
     re.I)
 
 
+# An answer offered beside another one ("Q = A ... or maybe Q = B"): both are answers, a hedge.
+_ALTERNATIVE = re.compile(
+    r"(?:\b(?:or\s+(?:maybe|perhaps|possibly|else|alternatively)|alternatively|another\s+(?:answer|option)|"
+    r"ou\s+(?:bien|peut[- ][êe]tre|alors)|sinon)\b|\bor\s*[:,]?\s*$)[\s,:]*[^.!?\n]{0,40}$", re.I)
+
+
 @dataclass(frozen=True)
 class Candidate:
     latex: str  # the side that gives the quantity
     how: str
     confidence: float
     order: int  # its equation's place in the answer
-    rank: int  # 2: reads, evaluates, allowed names; 1: reads; 0: does not read
+    rank: int  # 2: reads, evaluates, allowed names (3: and the required ones); 1: reads; 0: does not read
     boxed: bool = False
     concluded: bool = False  # after a word of conclusion
     chain: tuple[str, ...] = ()  # the other sides on the answer's side of the quantity (A in `Q = A = B`)
+    alternative: bool = False  # offered beside another answer ("or maybe", "alternatively", "ou peut-être")
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,11 @@ def _concluded(text: str, eq: Equation) -> bool:
     return _CONCLUSION.search(before) is not None
 
 
+def _alternative(text: str, eq: Equation) -> bool:
+    before = text[max(0, eq.offset - 90):eq.offset]
+    return _ALTERNATIVE.search(before) is not None
+
+
 def candidates(text: str, names: Callable[[str], bool], rank: Callable[[str], int], readings: Sequence = (),
                equations: list[Equation] | None = None) -> list[Candidate]:
     """Every equation that gives the quantity, as the side giving it."""
@@ -114,7 +130,8 @@ def candidates(text: str, names: Callable[[str], bool], rank: Callable[[str], in
         if eq.boxed:
             how += ", boxed"
         concluded = _concluded(text, eq)
-        out.append(Candidate(latex, how, confidence, order, rank(latex), eq.boxed, concluded, chain))
+        out.append(Candidate(latex, how, confidence, order, rank(latex), eq.boxed, concluded, chain,
+                             alternative=_alternative(text, eq)))
     return out
 
 
@@ -155,7 +172,7 @@ def choose(text: str, names: Callable[[str], bool], rank: Callable[[str], int],
     confidence = min(chosen.confidence, UNCLEAR) if review else chosen.confidence
     if review:
         how += f"; {review}"
-    earlier = tuple(dict.fromkeys(c.latex for c in found if c.rank == 2 and c.order < chosen.order
+    earlier = tuple(dict.fromkeys(c.latex for c in found if c.rank >= 2 and c.order < chosen.order
                                   and c.latex != chosen.latex))
     return Choice(chosen.latex, how, confidence, earlier=earlier[-3:], review=review)
 
@@ -175,7 +192,8 @@ def _disagreement(chosen: Candidate, found: list[Candidate], boxed: list[Candida
     for other in reversed(found):
         # steps of a derivation before the answer may differ from it (grade() names a known mistake
         # in them); another answer marked as final, or one after it, may not
-        final_too = other.boxed if boxed else (other.concluded or other.order > chosen.order)
+        final_too = other.boxed if boxed else (other.concluded or other.order > chosen.order
+                                               or chosen.alternative or other.alternative)
         if other is chosen or not final_too or other.rank < 2 or other.latex == chosen.latex:
             continue
         comparisons += 1
@@ -185,3 +203,24 @@ def _disagreement(chosen: Candidate, found: list[Candidate], boxed: list[Candida
             return (f"{what} is also given as {_short(shown(other.latex), 70)}, which differs from "
                     f"{_short(shown(chosen.latex), 70)}: a TA will choose")
     return None
+
+
+def values_one_by_one(equations: Sequence[Equation], target: t.Node,
+                      parse: Callable[[str], t.Node]) -> dict[str, str]:
+    """λ_1 = 1 + iα, λ_2 = 1 − iα: the values of a target named without a subscript (λ), given one
+    by one under indexed names; {index: the last side of the last equation for it}, in index order.
+    Empty when the target has a subscript of its own, or fewer than two values are given."""
+    if not isinstance(target, t.Sym) or target.sub is not None:
+        return {}
+    found: dict[str, str] = {}
+    for eq in equations:
+        if len(eq.sides) < 2 or len(eq.sides[0]) > MAX_NAME_CHARS:
+            continue
+        try:
+            side = parse(eq.sides[0])
+        except ParseError:
+            continue
+        if isinstance(side, t.Sym) and side.sub is not None and \
+                (side.base, side.star, side.accent) == (target.base, target.star, target.accent):
+            found[side.sub] = eq.sides[-1]
+    return {k: found[k] for k in sorted(found)} if len(found) >= 2 else {}

@@ -241,7 +241,7 @@ class Context:
         key = _key(node)
         if key in self.spelled:
             return self.spelled[key]
-        if node.accent is not None and not node.accent.startswith("prime"):  # \hat{D} is D unless declared
+        if node.accent is not None and not t.derived(node.accent):  # \hat{D} is D unless declared
             plain = self.resolve(t.sym(node.base, node.sub, node.star))
             if plain is not None:
                 return plain

@@ -105,29 +105,54 @@ _NUMBER = re.compile(r"\d[\d.]*")
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\{([^{}]*)\}")
 _MATRIX_ENVIRONMENTS = {"pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "matrix", "smallmatrix", "array"}
 
+GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
+         "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon",
+         "phi", "varphi", "chi", "psi", "omega", "ell", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma",
+         "Upsilon", "Phi", "Psi", "Omega")
 KNOWN_COMMANDS = {
     "frac", "sqrt", "log", "exp", "det", "tr", "sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos",
     "arctan", "max", "min", "Re", "Im", "E", "int", "sum", "prod", "infty", "cdot", "times", "ast", "star", "sim",
     "pm", "mp", "top", "name", "lset", "rset", "lvert", "rvert", "lVert", "rVert", "begin", "end", "mathcal",
-    "hat", "tilde", "bar", "check", "breve", "dot", "ddot",
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
-    "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon",
-    "phi", "varphi", "chi", "psi", "omega", "ell", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma",
-    "Upsilon", "Phi", "Psi", "Omega",
+    "hat", "tilde", "bar", "check", "breve", "dot", "ddot", *GREEK,
 }
 _KNOWN_SYMBOLS = {"\\"}  # \\ (a matrix row)
 
 _EXPLAIN = {
     "text": "there is text inside the formula",
     "mathbb": "this set or blackboard letter is not part of an answer's value",
-    "partial": "derivatives are not read automatically",
-    "nabla": "gradients are not read automatically",
+    "partial": "derivatives are not computed: only the derivative of a name (∂ℓ/∂w) names a quantity",
+    "nabla": "gradients are not computed: only the gradient of a name (∇_w ℓ) names a quantity",
     "approx": "only one side of an equation can be read",
     "mid": "conditional probabilities are not read automatically",
     "dots": "'…' cannot be evaluated: write the terms or a \\sum with its bounds",
     "cdots": "'…' cannot be evaluated: write the terms or a \\sum with its bounds",
     "ldots": "'…' cannot be evaluated: write the terms or a \\sum with its bounds",
 }
+
+
+# A derivative of a name is another name: ∇_w ℓ, \nabla \ell, \partial_w \ell, \frac{\partial \ell}{\partial w}
+# all become \nabla_{w}{\ell} (\nabla{\ell} without a variable), the name of a gradient a rubric may
+# ask for (target '\nabla_w \ell') or declare. A derivative of anything else (\nabla \log p) is left
+# as written, and reported: derivatives are not computed.
+_DERIVED = r"(?:\\mathcal\{[A-Za-z]\}|\\(?:" + "|".join(GREEK) + r")(?![a-zA-Z])|[A-Za-z](?![A-Za-z]))"
+_VARIABLE = r"(?:\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z])"
+_PARTIAL_FRACTION = re.compile(r"\\frac\s*\{\s*\\partial\s*(?P<f>" + _DERIVED + r")\s*(?P<fsub>_\s*(?:\{[^{}]*\}|[A-Za-z0-9]))?"
+                               r"\s*(?:\([^(){}]*\))?\s*\}\s*\{\s*\\partial\s*(?P<v>" + _VARIABLE + r")\s*\}")
+_PARTIAL_OPERATOR = re.compile(r"\\frac\s*\{\s*\\partial\s*\}\s*\{\s*\\partial\s*(?P<v>" + _VARIABLE + r")\s*\}")
+_PARTIAL_SUB = re.compile(r"\\partial\s*_\s*(?P<v>" + _VARIABLE + r")")
+_NABLA = re.compile(r"\\nabla\s*(?:_\s*(?P<v>" + _VARIABLE + r"))?\s*(?P<f>" + _DERIVED + r")")
+GRADIENT_TOKEN = re.compile(r"\\nabla(?:_\{[^{}]*\})?\{(?:\\mathcal\{[A-Za-z]\}|\\[A-Za-z]+|[A-Za-z])\}")
+
+
+def _variable(text: str | None) -> str:
+    return "" if text is None else "_{" + "".join(text.strip("{}").split()) + "}"
+
+
+def _derivatives(text: str) -> str:
+    out = _PARTIAL_FRACTION.sub(lambda m: f"\\nabla{_variable(m['v'])}{{{m['f']}}}{m['fsub'] or ''} ", text)
+    out = _PARTIAL_OPERATOR.sub(lambda m: f"\\nabla{_variable(m['v'])} ", out)
+    out = _PARTIAL_SUB.sub(lambda m: f"\\nabla{_variable(m['v'])} ", out)
+    return _NABLA.sub(lambda m: f"\\nabla{_variable(m['v'])}{{{m['f']}}} ", out)
 
 
 def _fonts(text: str) -> str:
@@ -188,6 +213,7 @@ def normalise(text: str, lexicon: Lexicon = PLAIN) -> str:
     out = _BARE_E.sub(r"\\E ", out)
     out = _CALLIGRAPHIC.sub(lambda m: "\\mathcal{" + (m.group(1) or m.group(2)) + "} ", out)
     out = _fonts(out)
+    out = _derivatives(out)
     for pattern, replacement in _WORDS:
         out = pattern.sub(replacement, out)
     out = _BARE_FUNCTION.sub(lambda m: "\\" + _FUNCTION_WORDS[m.group(1) or m.group(2)] + " ", out)
@@ -281,7 +307,7 @@ def _check(text: str) -> None:
     for m in _ENVIRONMENT.finditer(text):
         if m.group(1) not in _MATRIX_ENVIRONMENTS:
             raise ParseError(f"the environment {m.group(1)!r} cannot be read inside a formula")
-    for m in _COMMAND.finditer(text):
+    for m in _COMMAND.finditer(GRADIENT_TOKEN.sub(" ", text)):
         name = m.group(1) or m.group(2)
         if m.group(1) and name not in KNOWN_COMMANDS or m.group(2) and name not in _KNOWN_SYMBOLS:
             hint = _EXPLAIN.get(name, "it is not part of what the grader reads")

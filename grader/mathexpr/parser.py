@@ -10,6 +10,7 @@ the letters a digit subscripts in plain text (p0 for p_0).
 from __future__ import annotations
 
 import os
+import re
 import stat
 from functools import cache, lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ GRAMMAR = Path(__file__).with_name("latex.lark")
 _ACCENTS = {"hat": "hat", "tilde": "tilde", "bar": "bar", "check": "check", "breve": "breve", "dot": "dot",
             "ddot": "ddot"}
 _FUNCS = {"Re": "re", "Im": "im"}
+_GRADIENT = re.compile(r"\\nabla(?:_\{(?P<variable>[^{}]*)\})?\{(?P<name>.*)\}")
 
 
 class _ScriptList(tuple):
@@ -85,6 +87,9 @@ def _name_base(token: Token) -> tuple[str, str | None]:
     if token.type == "ACCENTED":
         accent, _, inner = text[1:].partition("{")
         return inner[:-1], _ACCENTS[accent]
+    if token.type == "GRADIENT":  # \nabla_{w}{\ell}: the gradient of ℓ with respect to w, another name
+        m = _GRADIENT.match(text)
+        return m["name"], t.gradient_accent(m["variable"])
     return text, None
 
 

@@ -40,8 +40,19 @@ def _base_latex(base: str) -> str:
     return f"\\mathrm{{{base}}}"  # a word: one name
 
 
+def _gradient_prefix(accent: str | None, plain: bool = False) -> str:
+    """What a gradient's name is written after: \\nabla_{w} in LaTeX, ∇_w in plain text ("" for
+    any other name)."""
+    if not accent or not accent.startswith(t.GRADIENT):
+        return ""
+    variable = accent[len(t.GRADIENT) + 1:]
+    if not plain:
+        return "\\nabla" + (f"_{{{variable}}}" if variable else "") + " "
+    return "∇" + (f"_{_GREEK.get(variable, variable)} " if variable else "")
+
+
 def _sym_latex(node: t.Sym) -> str:
-    out = _base_latex(node.base)
+    out = _gradient_prefix(node.accent) + _base_latex(node.base)
     if node.accent in _ACCENT_PLAIN:
         out = f"\\{node.accent}{{{out}}}"
     if node.sub is not None:
@@ -132,14 +143,14 @@ _GREEK = {"\\alpha": "α", "\\beta": "β", "\\gamma": "γ", "\\delta": "δ", "\\
           "\\lambda": "λ", "\\mu": "μ", "\\nu": "ν", "\\xi": "ξ", "\\pi": "π", "\\rho": "ρ", "\\sigma": "σ",
           "\\tau": "τ", "\\upsilon": "υ", "\\phi": "φ", "\\varphi": "φ", "\\chi": "χ", "\\psi": "ψ",
           "\\omega": "ω", "\\Gamma": "Γ", "\\Delta": "Δ", "\\Theta": "Θ", "\\Lambda": "Λ", "\\Xi": "Ξ",
-          "\\Pi": "Π", "\\Sigma": "Σ", "\\Phi": "Φ", "\\Psi": "Ψ", "\\Omega": "Ω", "\\infty": "∞"}
+          "\\Pi": "Π", "\\Sigma": "Σ", "\\Phi": "Φ", "\\Psi": "Ψ", "\\Omega": "Ω", "\\infty": "∞", "\\ell": "ℓ"}
 
 
 def _sym_plain(node: t.Sym) -> str:
     base = node.base
     if base.startswith("\\mathcal{"):
         base = "𝒩" if base == "\\mathcal{N}" else base[len("\\mathcal{"):-1]
-    out = _GREEK.get(base, base) + _ACCENT_PLAIN.get(node.accent or "", "")
+    out = _gradient_prefix(node.accent, plain=True) + _GREEK.get(base, base) + _ACCENT_PLAIN.get(node.accent or "", "")
     if node.sub is not None:
         sub = _GREEK.get(node.sub, node.sub)
         out += sub if len(sub) == 1 else f"_{sub}"

@@ -40,7 +40,8 @@ class Num(Node):
 class Sym(Node):
     """A name as written: `base` is a letter, a Greek command or a word ("p", "\\mu", "ELBO",
     "\\mathcal{N}"), `sub` the subscript as compact LaTeX ("0", "data", "ij"), `star` the optimum
-    mark of D^*, `accent` a mark that makes another name of it ("hat", "tilde", "bar", "prime")."""
+    mark of D^*, `accent` a mark that makes another name of it ("hat", "tilde", "bar", "prime", and
+    "nabla_w" for the gradient ∇_w of the name)."""
 
     base: str
     sub: str | None = None
@@ -220,6 +221,18 @@ def _items(items, what: str) -> tuple[Node, ...]:
 
 def num(value: Fraction | int | str) -> Num:
     return Num(Fraction(value))
+
+
+GRADIENT = "nabla"  # the accent of a gradient's name: "nabla" (∇ℓ), "nabla_w" (∇_w ℓ, with respect to w)
+
+
+def gradient_accent(variable: str | None) -> str:
+    return GRADIENT + (f"_{variable}" if variable else "")
+
+
+def derived(accent: str | None) -> bool:
+    """A derivative's mark (f', ∇ℓ): the name of another quantity, never the plain name's value."""
+    return accent is not None and accent.startswith(("prime", GRADIENT))
 
 
 def sym(base: str, sub: str | None = None, star: bool = False, accent: str | None = None) -> Sym:

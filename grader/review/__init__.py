@@ -104,11 +104,11 @@ def export_decisions(folder: Path, rubric: Rubric, key: Key, path: Path) -> int:
     from grader.review.store import as_overrides
 
     store, _ = _folder(folder, rubric, key)
-    rows = [{"submission": o.submission, "part": o.part, "score": o.score, "comment": o.comment}
-            for o in as_overrides(store.decisions())]
+    rows = [{"submission": o.submission, "part": o.part, "score": o.score, "comment": o.comment, "ta": o.ta,
+             "time": o.at} for o in as_overrides(store.decisions())]
     if path.suffix.lower() == ".csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, ["submission", "part", "score", "comment"], lineterminator="\n")
+        writer = csv.DictWriter(out, ["submission", "part", "score", "comment", "ta", "time"], lineterminator="\n")
         writer.writeheader()
         writer.writerows({**r, "score": f"{r['score']:g}"} for r in rows)
         text = out.getvalue()
@@ -136,8 +136,8 @@ def import_decisions(folder: Path, rubric: Rubric, key: Key, path: Path, ta: str
     if problems:
         raise ReviewError("nothing imported: " + "; ".join(problems))
     who = ta or _default_ta()
-    for o in overrides:
+    for o in overrides:  # the file's own `ta` and `time`, when it gives them, say who decided and when
         graded_part = graded.submissions[o.submission].parts[o.part]
-        store.decide([o.submission], o.part, o.score, graded_part.max_score, [], o.comment, who,
-                     {o.submission: (graded_part.score, graded_part.status, graded_part.fingerprint)})
+        store.decide([o.submission], o.part, o.score, graded_part.max_score, [], o.comment, o.ta or who,
+                     {o.submission: (graded_part.score, graded_part.status, graded_part.fingerprint)}, o.time or None)
     return len(overrides)

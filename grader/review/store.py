@@ -167,16 +167,18 @@ class Store:
     # ------------------------------------------------------------ decisions
 
     def decide(self, submissions: list[str], part: str, score: float, max_score: float, items: list[str],
-               comment: str, ta: str, automatic: dict[str, tuple[float | None, str | None, str | None]]) -> None:
+               comment: str, ta: str, automatic: dict[str, tuple[float | None, str | None, str | None]],
+               at: str | None = None) -> None:
         """Record one decision for each submission (several at once for an answer group).
         `score` is what the TA confirmed; the base is what is left after the items' points.
-        `automatic`: submission -> (automatic score, automatic status, fingerprint of the answer seen)."""
+        `automatic`: submission -> (automatic score, automatic status, fingerprint of the answer seen).
+        `at`: when the TA decided, if not now (a decision imported from an overrides file)."""
         score = clamp(score, max_score)
         with self.transaction() as db:
             points = {r["id"]: r["points"] for r in db.execute("SELECT id, points FROM items WHERE part = ?", (part,))}
             chosen = [i for i in dict.fromkeys(items) if i in points]
             base = score - sum(points[i] for i in chosen)
-            at = now()
+            at = at or now()
             for sub in submissions:
                 auto_score, auto_status, seen = automatic.get(sub, (None, None, None))
                 db.execute("INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

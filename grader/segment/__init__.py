@@ -22,7 +22,7 @@ from grader.segment.anchors import Run, align
 from grader.segment.answer_grid import choose_answer_grids
 from grader.segment.headings import (PART, QUESTION, Heading, anchor_headings, find_headings, item_pattern,
                                      written_headings)
-from grader.segment.question_text import (QuestionText, _marks_a_choice, blank_question_text, normalise_line,
+from grader.segment.question_text import (QuestionText, marks_a_choice, blank_question_text, normalise_line,
                                           question_lines_of, question_text_of)
 from grader.segment.regions import from_sheet, segment_text, unplaced_grids
 
@@ -70,7 +70,7 @@ def _blank_runs(text: str, runs: list[Run]) -> str:
             line_end = len(text) if line_end < 0 else line_end
             start = max(pos, _kept_prefix(text, line_start))
             stop = min(line_end, run.end)
-            if start < stop and not _marks_a_choice(text[line_start:line_end]):
+            if start < stop and not marks_a_choice(text[line_start:line_end]):
                 chars[start:stop] = " " * (stop - start)
             pos = line_end + 1
     return "".join(chars)

@@ -191,8 +191,12 @@ def written_headings(text: str, rubric: Rubric, structure: frozenset[Path] = fro
         if not AFTER_OK.match(text, m.end()):
             continue  # "Answer 2 is wrong", "Problem 3 was hard"
         q = int(m["q"])
-        headings.append(Heading(m.start(), m.end(), None, " ".join(m.group(0).split()), 1.0, q,
+        text_of = " ".join(m.group(0).split())
+        headings.append(Heading(m.start(), m.end(), None, text_of, 1.0, q,
                                 is_answer_marker=m["word"].lower() in ANSWER_WORDS, path=(q,)))
+        single = index.single_part(q)
+        if single is not None:  # "Question 5" heads part "5", the whole question
+            headings.append(Heading(m.start(), m.end(), single, text_of, 0.9, q, path=(q,)))
     for m in _QUESTION_SUB.finditer(text):
         path = (int(m["q"]), ord((m["s1"] or m["s2"]).lower()) - ord("a") + 1)
         if path in index.by_path:
@@ -484,9 +488,9 @@ _FOLDS = {"a": "aàâä", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "u�
 
 def _phrase_regex(phrase: str) -> str:
     """A phrase as a regex matching it whatever its case, accents and spacing."""
-    from grader.segment.question_text import _plain
+    from grader.segment.question_text import plain_word
 
-    words = re.findall(r"\w+", _plain(phrase))
+    words = re.findall(r"\w+", plain_word(phrase))
     folded = ["".join(f"[{_FOLDS[ch]}]" if ch in _FOLDS else re.escape(ch) for ch in word) for word in words]
     return r"[\W_]+".join(folded)
 

@@ -74,7 +74,7 @@ _OPTION_START = re.compile(r"^[ \t\-*•>]*(?:\\item\b[ \t]*)?[(\[]?[a-hA-H][)\]
 _VERDICT = re.compile(r"\b(?:true|false|correct|incorrect|wrong|right)\b", re.I)
 
 
-def _marks_a_choice(line: str) -> bool:
+def marks_a_choice(line: str) -> bool:
     if _CHOICE_MARK.search(line):
         return True
     m = _OPTION_START.match(line)
@@ -121,7 +121,7 @@ def blank_question_text(text: str, question_lines: set[str]) -> str:
     model = _question_model(frozenset(question_lines))
     out = []
     for line in text.split("\n"):  # "\n" only: the line starts that headings' "^" sees
-        if not _marks_a_choice(line) and _is_question_line(normalise_line(line), question_lines, model):
+        if not marks_a_choice(line) and _is_question_line(normalise_line(line), question_lines, model):
             keep = _kept_heading(line)
             line = line[:keep] + " " * (len(line) - keep)
         out.append(line)
@@ -145,7 +145,7 @@ class Token(NamedTuple):
 
 
 @lru_cache(maxsize=65536)
-def _plain(word: str) -> str:
+def plain_word(word: str) -> str:
     if word.isascii():
         return word.lower()
     decomposed = unicodedata.normalize("NFKD", word)
@@ -153,7 +153,7 @@ def _plain(word: str) -> str:
 
 
 def tokens(text: str) -> list[Token]:
-    plain = _plain
+    plain = plain_word
     out = [Token(plain(m.group(0)), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
     if "-\n" in text or "- \n" in text:  # a word broken by a hyphen at a line's end is one word
         out = [Token(plain(re.sub(r"-[ \t]*\n[ \t]*", "", text[t.start:t.end])), t.start, t.end)

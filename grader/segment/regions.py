@@ -10,6 +10,7 @@
    question is that one part, with low confidence otherwise.
 4. Grids found by a reader go to the part whose span holds them (the choice among several is
    grader/segment/answer_grid.py's), and a grid outside every span by the heading its reader saw.
+   So do the passages a reader could not judge (HiddenText.unsure): the part holding one goes to a TA.
 """
 
 from __future__ import annotations
@@ -37,12 +38,8 @@ _CONTENT = re.compile(r"[^\s\d().\[\]:,;\-–—*#]")
 
 
 def _has_content(text: str) -> bool:
-    return _CONTENT.search(text) is not None
-
-
-def _hidden_in(doc: Document, spans: list[tuple[int, int]]) -> tuple[HiddenText, ...]:
-    """The text the reader left out within these spans of the document (where it was left out)."""
-    return tuple(h for h in doc.hidden if h.offset is not None and any(s <= h.offset < e for s, e in spans))
+    # numbers alone are content when there are many: a grid's labels written as text, a list of cells
+    return _CONTENT.search(text) is not None or len(re.findall(r"\d+", text)) >= 4
 
 
 def answer_zones(text: str, headings: list[Heading]) -> dict[int, list[tuple[int, int]]] | None:
@@ -61,6 +58,17 @@ def inside(offset: int, zones: list[tuple[int, int]]) -> bool:
     return any(s <= offset < e for s, e in zones)
 
 
+def hidden_in(doc: Document, zones: list[tuple[int, int]]) -> tuple[HiddenText, ...]:
+    """The passages the reader left out whose place lies in these spans. A passage left out at a
+    span's very end (just before the next heading) is the span's own."""
+    return tuple(h for h in doc.hidden if h.offset is not None and any(s <= h.offset <= e for s, e in zones))
+
+
+def unsure_in(doc: Document, zones: list[tuple[int, int]]) -> tuple[HiddenText, ...]:
+    """The passages in these spans the reader could not judge."""
+    return tuple(h for h in hidden_in(doc, zones) if h.unsure)
+
+
 def _describe(text: str, h: Heading, source: str) -> str:
     line = text.count("\n", 0, h.start) + 1
     if h.kind == "statement":
@@ -76,12 +84,13 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
     for i, h in enumerate(headings):
         if h.part_id is None:
             continue
-        if zones is not None and not inside(h.start, zones.get(h.question, [])):
-            continue
+        if zones is not None and h.question in zones and not inside(h.start, zones[h.question]):
+            continue  # the question has "Answer N" markers: its copied statement is no answer
         end = next((n.start for n in headings[i + 1:] if n.start >= h.end
                     and not (n.part_id == h.part_id and n.start < h.end)), len(text))
         end = max(end, h.end)
-        if not _has_content(text[h.end:end]) and not any(h.start <= g.offset < end for g in doc.grids):
+        if (not _has_content(text[h.end:end]) and not any(h.start <= g.offset < end for g in doc.grids)
+                and not unsure_in(doc, [(h.end, end)])):
             continue  # only the heading is left: an unanswered template question, or a bare number
         # an item's own label ("(c)") is no part of its answer: a choice reader would take it for one
         spans.setdefault(h.part_id, []).append((h.end if h.kind == "enumeration" else h.start, end, h))
@@ -93,7 +102,7 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
         body = "\n".join(piece(text, s, e) for s, e, _ in found)
         grids = tuple(g for g in doc.grids if any(s <= g.offset < e for s, e, _ in found))
         math = tuple(m for m in doc.math if any(s <= m.offset < e for s, e, _ in found))
-        hidden = _hidden_in(doc, [(s, e) for s, e, _ in found])
+        hidden = hidden_in(doc, [(s, e) for s, e, _ in found])
         first = found[0][2]
         how = _describe(text, first, doc.source)
         if len(found) > 1:
@@ -102,12 +111,38 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
         if notes:
             how += "; " + "; ".join(notes)
         fragments[part.id] = Fragment(part.id, body, how, min(h.confidence for _, _, h in found),
-                                      grids=grids, source=doc.source, math=math, hidden=hidden)
+                                      grids=grids, source=doc.source, math=math,
+                                      unsure=unsure_in(doc, [(s, e) for s, e, _ in found]), hidden=hidden)
     _attach_stray_grids(doc, rubric, fragments)
     _fallback_to_question_zone(text, doc, rubric, zones, fragments)
     _reconcile_numbering(text, doc, rubric, headings, fragments)
     _flag_disagreements(text, rubric, headings, fragments)
+    _attach_stray_unsure(doc, rubric, headings, fragments)
     return fragments
+
+
+def _attach_stray_unsure(doc: Document, rubric: Rubric, headings: list[Heading], fragments: dict[str, Fragment]) -> None:
+    """A passage the reader could not judge outside every part's region (it may hold a part's
+    heading with its answer: "\\ifnum... 3.1 Answer: (b) \\fi"): the parts of its question that have
+    no region go to a TA with it, rather than to a silent 0."""
+    held = {id(h) for f in fragments.values() for h in f.unsure}
+    for passage in doc.hidden:
+        if not passage.unsure or passage.offset is None or id(passage) in held:
+            continue
+        before = [h for h in headings if h.start <= passage.offset and h.question is not None]
+        if not before:
+            continue
+        question = before[-1].question
+        for part in rubric.parts:
+            if part.question != question:
+                continue
+            old = fragments.get(part.id)
+            if old is None:
+                fragments[part.id] = Fragment(part.id, "", f"a passage under question {question} that the reader "
+                                              f"cannot evaluate, in {doc.source}", 0.5, source=doc.source,
+                                              unsure=(passage,))
+            elif old.source == doc.source and not old.text.strip() and not old.grids:
+                fragments[part.id] = replace(old, unsure=old.unsure + (passage,))
 
 
 def _flag_disagreements(text: str, rubric: Rubric, headings: list[Heading], fragments: dict[str, Fragment]) -> None:
@@ -148,8 +183,7 @@ def _attach_stray_grids(doc: Document, rubric: Rubric, fragments: dict[str, Frag
             fragments[part_id] = Fragment(part_id, "", f"grid under heading '{grid.heading[:30]}'", 0.85,
                                           grids=(grid,), source=doc.source)
         else:
-            fragments[part_id] = Fragment(part_id, old.text, old.how, old.confidence, old.structured,
-                                          old.grids + (grid,), old.source)
+            fragments[part_id] = replace(old, grids=old.grids + (grid,))
 
 
 def _fallback_to_question_zone(text: str, doc: Document, rubric: Rubric,
@@ -176,7 +210,8 @@ def _fallback_to_question_zone(text: str, doc: Document, rubric: Rubric,
             how, confidence = (f"no heading for {part.id}: the whole answer to question {part.question} "
                                f"in {doc.source}"), 0.5
         fragments[part.id] = Fragment(part.id, body, how, confidence, grids=grids, source=doc.source, math=math,
-                                      hidden=_hidden_in(doc, zones[part.question]))
+                                      unsure=unsure_in(doc, zones[part.question]),
+                                      hidden=hidden_in(doc, zones[part.question]))
 
 
 def from_sheet(doc: Document, rubric: Rubric) -> dict[str, Fragment]:
@@ -231,7 +266,8 @@ def _reconcile_numbering(text: str, doc: Document, rubric: Rubric, headings: lis
                                  f"{doc.source}", 0.6, source=doc.source,
                                  grids=tuple(g for g in doc.grids if marker.end <= g.offset < first.start),
                                  math=tuple(m for m in doc.math if marker.end <= m.offset < first.start),
-                                 hidden=_hidden_in(doc, [(marker.end, first.start)]))
+                                 unsure=unsure_in(doc, [(marker.end, first.start)]),
+                                 hidden=hidden_in(doc, [(marker.end, first.start)]))
         as_numbered = sum(_part_affinity(p, fragments[p.id]) for p in headed)
         shifted = _part_affinity(parts[0], zone_fragment) + sum(
             _part_affinity(parts[k + 1], fragments[p.id]) for k, p in enumerate(headed))

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from grader.ingest.tex.source import CS, read_braced, read_bracketed, skip_spaces
+from grader.ingest.tex.vocabulary import LET_SUFFIX, STRIKES
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,8 @@ class Definitions:
             self.assign(self.bools, target[2:], alias == "iftrue")  # what \footrue does
         elif source in self.macros:
             self._set_macro(target, self.macros[source])
+        elif source in STRIKES:  # the walker strikes `\sout@let` out as it does `\sout`
+            self._set_macro(target, Macro(0, f"\\{source}{LET_SUFFIX} "))
         else:
             for table, value in ((self.macros, _ABSENT),
                                  (self.lets, alias if alias in _PRIMITIVES or source in self.lets else _ABSENT)):

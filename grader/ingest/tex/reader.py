@@ -7,7 +7,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from grader.ingest.document import Document, GridFinding, HiddenText
+from grader.ingest.document import STRUCK_OUT, Document, GridFinding, HiddenText
 from grader.ingest.grids import RGB, checkbox_options, heading_index, nearest_heading, parse_color, parse_color_spec
 from grader.ingest.limits import Limits, RejectedFile
 from grader.ingest.tex.catcodes import follow_catcodes
@@ -162,9 +162,11 @@ def read_tex_source(src: str, name: str, limits: Limits, root: Path | None = Non
                          record.unsure)
               for k, record in enumerate(log.records) if not record.cancelled and record.text.strip()]
     hidden = _at_most(MAX_HIDDEN, [h for h in hidden if h.text])
-    if any(not h.unsure for h in hidden):
-        reasons = sorted({h.reason.split(" (")[0] for h in hidden if not h.unsure})
+    if any(not h.unsure and h.reason != STRUCK_OUT for h in hidden):
+        reasons = sorted({h.reason.split(" (")[0] for h in hidden if not h.unsure and h.reason != STRUCK_OUT})
         problems.append(f"{name} holds text a reader cannot see ({'; '.join(reasons[:4])}); it was not graded")
+    if any(h.reason == STRUCK_OUT for h in hidden):
+        problems.append(f"{name} has struck-out text; what is struck out is not an answer, and was not graded")
     if any(h.unsure for h in hidden):
         problems.append(f"{name} holds text the reader cannot tell whether TeX shows; it was not graded, and a TA "
                         "reads the parts that hold it")

@@ -135,11 +135,12 @@ def table_grid(walker: Walker, rows: list[list[dict]], columns: list[tuple | Non
     fills: list[Fill] = []
     matched = empty = 0
     unit = 10.0
+    row_label = _row_numbering(rows)
     for r, row in enumerate(rows, start=1):
         c = 1
         for cell in row:
             found = {m.group(1) for m in _LABEL_TOKEN.finditer(cell["text"])}
-            span_labels = [f"{r}{c + k}" for k in range(cell["span"])]
+            span_labels = [f"{row_label(r)}{c + k}" for k in range(cell["span"])]
             matched += sum(1 for lab in span_labels if lab in found)
             empty += not cell["text"].strip()
             for k, lab in enumerate(span_labels):
@@ -174,6 +175,30 @@ def table_grid(walker: Walker, rows: list[list[dict]], columns: list[tuple | Non
     for row in rows:
         lines.append(" ".join(c["text"] for c in row) + "".join(c["hidden"] for c in row))
     return marker(GRID_OPEN, index) + "\n".join(lines) + "\n"
+
+
+def _row_numbering(rows: list[list[dict]]):
+    """Row r of the table (1 at the top) -> its row number in the cell labels: the same, or counted
+    from the bottom when the labels say so (41 42 43 44 on top: a map numbered bottom-up)."""
+    size = len(rows)
+
+    def agreeing(number) -> int:
+        count = 0
+        for r, row in enumerate(rows, start=1):
+            c = 1
+            for cell in row:
+                labels = {m.group(1) for m in _LABEL_TOKEN.finditer(cell["text"])}
+                count += sum(f"{number(r)}{c + k}" in labels for k in range(cell["span"]))
+                c += cell["span"]
+        return count
+
+    def top_down(r: int) -> int:
+        return r
+
+    def bottom_up(r: int) -> int:
+        return size + 1 - r
+
+    return bottom_up if agreeing(bottom_up) > agreeing(top_down) else top_down
 
 
 def _row_color(row: list[dict]) -> tuple | None:

@@ -9,6 +9,10 @@ reader cannot judge (a PDF literal it cannot follow, text raised 10 cm) is logge
 
 Boxes are saved (`\\sbox`, `\\savebox`, `\\setbox`, lrbox) and shown where they are used
 (`\\usebox`, `\\box`, `\\copy`...); a box never used is hidden text.
+
+Struck-out text (ulem's `\\sout`/`\\xout`, soul's `\\st`, the cancel package's `\\cancel`,
+`\\bcancel`, `\\xcancel` and `\\cancelto`'s expression...) is seen, and withdrawn by its writer:
+it is no answer either, and goes to the log with the reason STRUCK_OUT.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from grader.ingest.document import STRUCK_OUT
 from grader.ingest.grids import RGB, parse_color, parse_color_spec
 from grader.ingest.tex.hidden import HiddenRecord
+from grader.ingest.tex.vocabulary import LET_SUFFIX, STRIKES
 
 if TYPE_CHECKING:
     from grader.ingest.tex.walker import Walker
@@ -238,6 +244,20 @@ def _font_size(walker: Walker, name: str, i: int, end: int) -> int:
     if pt is not None and pt < 2:
         walker.veiled(j, end, (f"font of {pt:g}pt", False))
         return end
+    return j
+
+
+# --- struck out ----------------------------------------------------------------------------------------
+
+def _struck(walker: Walker, name: str, i: int, end: int) -> int:
+    """\\sout{text}: struck out. \\cancelto{value}{expression}: the expression struck out, the
+    value it is cancelled to shown. (`\\let\\gone\\sout` makes `\\gone` expand to `\\sout@let`.)"""
+    name = name.removesuffix(LET_SUFFIX)
+    spans, j = walker.args(i, end, STRIKES[name])
+    if name == "cancelto" and spans[0] is not None:
+        walker.emit(*spans[0])
+    if spans[-1] is not None:
+        walker.veiled(spans[-1][0], spans[-1][1], (STRUCK_OUT, False))
     return j
 
 
@@ -488,7 +508,7 @@ def tcolorbox(walker: Walker, env: str, start: int, stop: int) -> None:
 # --- math: the parts of a formula no one sees ---------------------------------------------------------
 
 _MATH_HIDERS = re.compile(r"\\(phantom|hphantom|vphantom|textcolor|mathcolor|color|scalebox|resizebox|"
-                          r"texttransparent)(?![a-zA-Z@])")
+                          r"texttransparent|" + "|".join(STRIKES) + rf")(?:{LET_SUFFIX})?(?![a-zA-Z@])")
 
 
 def visible_math(walker: Walker, start: int, end: int) -> str:
@@ -500,11 +520,15 @@ def visible_math(walker: Walker, start: int, end: int) -> str:
     while (m := _MATH_HIDERS.search(src, i, end)) is not None:
         name = m.group(1)
         spec = {"textcolor": "[{{", "mathcolor": "[{{", "color": "[{", "scalebox": "{[{", "resizebox": "{{{",
-                "texttransparent": "{{"}.get(name, "{")
+                "texttransparent": "{{", **STRIKES}.get(name, "{")
         spans, j = walker.args(m.end(), end, spec)
         veil: Veil | None = None
         hidden = spans[-1]
-        if name in ("phantom", "hphantom", "vphantom"):
+        shown = ""  # what stands in its place: \cancelto's value
+        if name in STRIKES:
+            veil = (STRUCK_OUT, False)
+            shown = walker.text_of(spans[0]) if name == "cancelto" else ""
+        elif name in ("phantom", "hphantom", "vphantom"):
             veil = ("invisible (\\phantom)", False)
         elif name in ("textcolor", "mathcolor", "color"):
             rgb = walker.color(spans[0], spans[1])
@@ -528,7 +552,7 @@ def visible_math(walker: Walker, start: int, end: int) -> str:
             i = m.end()
             continue
         out.append(src[last:m.start()])
-        out.append(walker.log.add(src[hidden[0]:hidden[1]], veil[0], unsure=veil[1], latex=True))
+        out.append(walker.log.add(src[hidden[0]:hidden[1]], veil[0], unsure=veil[1], latex=True) + shown)
         last = i = j
     out.append(src[last:end])
     return "".join(out)
@@ -544,6 +568,7 @@ HANDLERS: dict[str, Callable[[Walker, str, int, int], int]] = {
     "textpdfrender": _literal, "sbox": _save_box, "savebox": _save_box, "setbox": _save_box, "usebox": _use_box,
     "box": _use_box, "copy": _use_box, "unhbox": _use_box, "unvbox": _use_box, "unhcopy": _use_box,
     "unvcopy": _use_box, "put": _put, "multiput": _put, "setlength": _set_length,
+    **{name: _struck for name in STRIKES}, **{name + LET_SUFFIX: _struck for name in STRIKES},
 }
 ENV_HANDLERS: dict[str, Callable[[Walker, str, int, int], None]] = {
     "lrbox": lrbox, "textblock": textblock, "textblock*": textblock, "tcolorbox": tcolorbox, "picture": picture,

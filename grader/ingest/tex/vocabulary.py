@@ -32,12 +32,19 @@ CONTENT = {  # macros whose last argument is shown as text
     "textsf": "{", "textrm": "{", "textsc": "{", "textup": "{", "textnormal": "{", "textmd": "{",
     "textsl": "{", "mbox": "{", "hbox": "{", "makebox": "[[{", "framebox": "[[{", "fbox": "{",
     "text": "{", "boxed": "{", "centerline": "{", "url": "{", "caption": "[{", "footnote": "[{",
-    "textsuperscript": "{", "textsubscript": "{", "hl": "{", "highlight": "{", "ul": "{", "st": "{",
+    "textsuperscript": "{", "textsubscript": "{", "hl": "{", "highlight": "{", "ul": "{",
     "parbox": "[[[{{", "rotatebox": "[{{", "href": "{{", "multirow": "[{[{[{",
-    "underbrace": "{", "noindent": "", "subcaption": "{", "cancel": "{", "sout": "{", "xout": "{",
+    "underbrace": "{", "noindent": "", "subcaption": "{",
     "answer": "{", "ans": "{", "solution": "{", "marginpar": "[{", "footnotetext": "[{", "enquote": "{",
     "tcbox": "[{", "adjustbox": "{{", "smash": "[{", "llap": "{", "clap": "{",
 }
+# Macros that strike their last mandatory argument out (visibility.py), with their arguments: ulem,
+# soul, soulutf8, lua-ul, cancel, hcancel, and the usual names of hand-made ones. A name \let to one
+# of them expands to it with LET_SUFFIX (definitions.py): TeX's \let keeps the meaning it had.
+STRIKES = {"sout": "{", "xout": "{", "st": "{", "textst": "{", "strike": "{", "strikeout": "{",
+           "strikethrough": "{", "strikeThrough": "{", "cancel": "{", "bcancel": "{", "xcancel": "{",
+           "hcancel": "[{", "cancelto": "{{"}
+LET_SUFFIX = "@let"
 SPACE = {",", ";", ":", "!", " ", "quad", "qquad", "enspace", "thinspace", "hfill", "hfil", "newline",
          "linebreak", "break", "space", "enskip", "nobreakspace"}
 LITERAL = {"%": "%", "&": "&", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", "textbackslash": "\\",

@@ -1,0 +1,211 @@
+"""How a prose answer is read: cut into quotable units, its formulas in one plain spelling
+(LaTeX typed in a .tex and LaTeX rebuilt from a PDF's glyphs alike), and what a chain of
+(in)equalities proves. The prose kind (grader/kinds/prose.py) matches checklist hints on these."""
+
+from __future__ import annotations
+
+import re
+
+_DISPLAY = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|multline|eqnarray)\*?\}.*?\\end\{\1\*?\}",
+                      re.S)
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!i\.e\.)(?<!e\.g\.)(?<!cf\.)\s+(?=[A-Z\\$(\"“])|\n\s*\n")
+
+
+def units(text: str, raw: bool = False) -> list[str]:
+    """The text cut into quotable units: sentences, and each displayed equation on its own (with
+    their line breaks when `raw`, else on one line)."""
+    out: list[str] = []
+    position = 0
+    for m in _DISPLAY.finditer(text):
+        out += _sentences(text[position:m.start()])
+        out.append(m.group(0))
+        position = m.end()
+    out += _sentences(text[position:])
+    return _chained([u.strip() if raw else " ".join(u.split()) for u in out if u.strip()])
+
+
+# A unit opening on a relation continues the formula above it: "L_K = E[...]" then "≤ log E[...]",
+# a chain a PDF sets over several lines (and its reader rebuilds line by line).
+_CONTINUES = re.compile(r"^(?:\$|\\\[|\s)*(?:=|≤|≥|<|>|≈|\\(?:le|leq|ge|geq|approx|Rightarrow|implies)(?![a-zA-Z]))")
+
+
+def _chained(found: list[str]) -> list[str]:
+    out: list[str] = []
+    for unit in found:
+        if out and _CONTINUES.match(unit) and len(out[-1]) < 2000:
+            out[-1] = f"{out[-1]} {unit}"
+        else:
+            out.append(unit)
+    return out
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+_MATH_RULES = [(re.compile(p), r) for p, r in [
+    (r"\\(?:overset|stackrel)\s*\{[^{}]*\}\s*\{([^{}]*)\}", r"\1"),  # \overset{(b)}{\ge}: the relation
+    (r"\\(?:begin|end)\s*\{[a-zA-Z*]*\}|\\\\(?:\[[^\]]*\])?|&|\\(?:nonumber|notag)(?![a-zA-Z])", " "),  # rows of an align
+    (r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])|\\displaystyle|\\limits|\\nolimits", ""),
+    (r"\\\{", "["), (r"\\\}", "]"),  # E\{...\}: an expectation in braces reads as E[...]
+    (r"\\[,;:! ]|\\q?quad\b|~", " "),
+    (r"\\(?:mathbf|mathrm|mathbb|mathcal|mathit|boldsymbol|bm|text|textrm|textbf|textit|operatorname|mathsf)\s*\{([^{}]*)\}", r"\1"),
+    (r"\\(?:geq?|geqslant)(?![a-zA-Z])|>=|⩾", "≥"), (r"\\(?:leq?|leqslant)(?![a-zA-Z])|<=|⩽", "≤"),
+    (r"\\(?:ln|log)(?![a-zA-Z])|\bln\b", "log"), (r"\\exp(?![a-zA-Z])", "exp"),
+    (r"\\sum(?![a-zA-Z])|∑", "Σ"), (r"\\prod(?![a-zA-Z])|∏", "Π"), (r"\\int(?![a-zA-Z])", "∫"),
+    (r"\\(?:\||parallel(?![a-zA-Z])|Vert(?![a-zA-Z]))|\|\|", "‖"), (r"\\(?:mid|vert)(?![a-zA-Z])", "|"),
+    (r"\^\s*\{\s*(?:\\ast|\*)\s*\}|\^\s*(?:\\ast|\*)|\\ast(?![a-zA-Z])", "*"),
+    (r"\\sim(?![a-zA-Z])|~(?=\s*[qpN])", "∼"), (r"\\approx(?![a-zA-Z])", "≈"), (r"\\(?:to|rightarrow)(?![a-zA-Z])|->", "→"),
+    (r"\\forall(?![a-zA-Z])", "∀"), (r"\\in(?![a-zA-Z])", "∈"), (r"\\partial(?![a-zA-Z])", "∂"),
+    (r"\\det(?![a-zA-Z])", "det"), (r"\\(?:cdot|times)(?![a-zA-Z])", "·"), (r"[−–]", "-"),
+    (r"\\(?:neq|ne)(?![a-zA-Z])", "≠"), (r"\\infty(?![a-zA-Z])", "∞"), (r"\\E(?![a-zA-Z])", "E"),
+    (r"\\theta(?![a-zA-Z])", "θ"), (r"\\phi(?![a-zA-Z])", "φ"), (r"\\mu(?![a-zA-Z])", "μ"),
+    (r"\\(?:mathcal\s*)?L(?![a-zA-Z])", "L"), (r"\$", " "),
+]]
+MATHY = re.compile(r"[\\$^_{}<>=|~−–∑]|\bln\b")  # a unit without these normalises to itself
+_FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
+_FRAC_SHORT = re.compile(r"\\[dt]?frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])")  # \frac12, \frac1k
+
+
+def _braced(text: str, start: int) -> tuple[str, int] | None:
+    """The content of the {...} group opening at `start`, and the index after it."""
+    if start >= len(text) or text[start] != "{":
+        return None
+    depth = 0
+    for i in range(start, min(len(text), start + 2000)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start + 1:i], i + 1
+    return None
+
+
+def normalise_math(text: str) -> str:
+    """LaTeX and PDF-extracted math in one spelling, for hints: a plain rewrite, never evaluated."""
+    text = _FRAC_SHORT.sub(r"(\1)/(\2)", text)
+    for _ in range(8):  # \frac{a}{b} -> (a)/(b), innermost last; bounded for hostile input
+        m = _FRAC.search(text)
+        if not m:
+            break
+        first = _braced(text, m.end())
+        second = _braced(text, first[1]) if first else None
+        if not second:
+            text = text[:m.start()] + text[m.end():]
+            continue
+        text = f"{text[:m.start()]}({first[0]})/({second[0]}){text[second[1]:]}"
+    for _ in range(3):  # nested \mathbf{\mathbb{...}}: repeat while something changes
+        before = text
+        for pattern, replacement in _MATH_RULES:
+            text = pattern.sub(replacement, text)
+        if text == before:
+            break
+    text = re.sub(r"([_^])\{([^{}]*)\}", r"\1\2", text)
+    text = re.sub(r"[{}]", "", text)
+    text = re.sub(r"\\(?:\[|\]|\(|\))", " ", text)  # display and inline delimiters
+    text = re.sub(r"\\([a-zA-Z]+)", r" \1 ", text)  # any other command: its name, as a word (\arg\max -> arg max)
+    return " ".join(text.split())
+
+
+_MATH_SEGMENT = re.compile(r"\\\[.*?\\\]|\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)", re.S)
+
+
+def readable(text: str) -> str:
+    """The answer with its formulas in plain words and symbols ("arg max_D E_(x∼p1)[log D(x)]"), as
+    a report shows it: LaTeX rebuilt from a PDF, or typed in a .tex, is no reading for a person."""
+    if "$" not in text and "\\" not in text:
+        return text
+    return _MATH_SEGMENT.sub(lambda m: normalise_math(m.group(0)), text)
+
+
+def quote(unit: str, match: re.Match | None = None) -> str:
+    if len(unit) <= 220:
+        return unit
+    if match is None or match.string != unit or match.start() < 150:
+        return unit[:217] + "…"
+    start = max(0, match.start() - 100)
+    return "…" + unit[start:start + 216] + "…"
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"[A-Za-zÀ-ÿ]{2,}", text))
+
+
+# A chain's relations, at the top level of brackets: "L_K = E[...] ≤ log E[...] = ... = log p(x)".
+_RELATION = re.compile(r"(?<![<>≤≥=!])(=|≤|≥|<|>)(?![<>≤≥=])")
+_OPENERS, _CLOSERS = "([{", ")]}"
+
+
+def derived_relation(normalised: str) -> str | None:
+    """What a chain of (in)equalities proves, from its first side to its last: "L_K ≤ log p(x)" for
+    "L_K = E[…] ≤ log E[…] = log p(x)". A TA reads the chain so; a checklist's hint may name only
+    the conclusion. None when the chain mixes ≤ and ≥, or has fewer than three sides."""
+    if len(normalised) > 3000:
+        return None
+    sides, relations, depth, last = [], [], 0, 0
+    for i, ch in enumerate(normalised):
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif depth == 0 and _RELATION.match(normalised, i) and _RELATION.match(normalised, i).start() == i:
+            sides.append(normalised[last:i])
+            relations.append(ch)
+            last = i + 1
+    sides.append(normalised[last:])
+    if len(sides) < 3:
+        return None
+    strict = {r for r in relations if r != "="}
+    if not strict:
+        relation = "="
+    elif strict <= {"≤", "<"}:
+        relation = "<" if "<" in strict else "≤"
+    elif strict <= {"≥", ">"}:
+        relation = ">" if ">" in strict else "≥"
+    else:
+        return None
+    first = re.split(r"[:;,]\s|\bthus\b|\bhence\b|\bso\b", sides[0])[-1].strip()
+    end = re.split(r"[,;]\s|\.\s", sides[-1])[0].strip()
+    return f"{first} {relation} {end}" if first and end else None
+
+
+# ------------------------------------------------------------------ formulas a checklist item states
+
+# A formula in an item's description: its relation and the math-like words around it. The words of
+# prose around it ("the conclusion", "by concavity of log") are not part of it.
+_DESCRIPTION_RELATION = re.compile(r"[=≤≥<>]")
+_PROSE_WORD = re.compile(r"^[A-Za-z][a-z]{2,}$")
+_MATH_WORDS = frozenset("log ln exp det max min sup inf lim argmax argmin tr var".split())
+
+
+def stated_formulas(description: str) -> list[str]:
+    """The formulas an item's description writes out ("the conclusion L_k ≤ log p(x)" ->
+    "L_k ≤ log p(x)"): each clause holding a relation, without its leading and trailing words."""
+    out = []
+    for clause in re.split(r"[;:]\s+|,\s+(?=[a-z]{3,}\b)|\s+\(or\s+|\bthen\b", description):
+        if not (_DESCRIPTION_RELATION.search(clause) or re.search(r"[\[(][^\])]*[_|][^\])]*[\])]", clause)):
+            continue
+        words = clause.split()
+        while words and _PROSE_WORD.match(words[0]) and words[0] not in _MATH_WORDS:
+            words.pop(0)
+        while words and _PROSE_WORD.match(words[-1]) and words[-1] not in _MATH_WORDS:
+            words.pop()
+        formula = " ".join(words).strip(" .")
+        if len(canonical(formula)) >= 5:
+            out.append(formula)
+    return out
+
+
+_CANON = [(re.compile(p), r) for p, r in [
+    (r"⁻¹", "^-1"), (r"[⁰¹²³⁴⁵⁶⁷⁸⁹]", ""), (r"[−–]", "-"), (r"‖|\|\|", "|"), (r"\\(?:cdot|times)|[·×]", ""),
+    (r"\\ast|∗", "*"), (r"\\left|\\right", ""), (r"\\(?:mathrm|mathbb|mathcal|operatorname|text)", ""),
+    (r"\\", ""), (r"[\s_{}()\[\]]", ""),
+]]
+
+
+def canonical(text: str) -> str:
+    """A formula with spacing, subscript marks, brackets and multiplication signs taken out: the
+    same formula written loosely ("f1 = f0 D*/(1 − D*)") and typeset ("f_1(x) = f_0(x)
+    \\frac{D^*(x)}{1 - D^*(x)}", normalised) compare equal once arguments like "(x)" are gone too."""
+    text = re.sub(r"\((?:x|z|u|y|t|i|j|k)\)", "", text)
+    for pattern, replacement in _CANON:
+        text = pattern.sub(replacement, text)
+    return text.lower()
