@@ -119,6 +119,7 @@ def test_a_line_drawn_through_a_word_strikes_that_word(mark):
     doc = read(struck_pdf("3.1)", "(b)", "(d)", mark))
     assert "(b)" not in doc.text and "3.1) Answer:" in doc.text and "(d)." in doc.text
     assert [(h.text, h.reason) for h in doc.hidden] == [("(b)", "struck out")]
+    assert any("struck-out text" in p for p in doc.problems) and not any("cannot see" in p for p in doc.problems)
 
 
 def test_latex_strikeouts_are_struck_and_their_look_alikes_are_not():

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from grader.ingest.document import Document, GridFinding, HiddenText, MathSpan
+from grader.ingest.document import STRUCK_OUT, Document, GridFinding, HiddenText, MathSpan
 from grader.ingest.grids import HEADING, Label, find_grids
 from grader.ingest.limits import Limits, RejectedFile
 from grader.ingest.pdf.layout import (_OPTION_LINE, _Heading, _join_split_headings, _may_be_heading,
@@ -155,10 +155,11 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
                           f"{'have' if len(scanned) > 1 else 'has'} no text layer (scanned?); "
                           f"answers there are left to a TA")
         problems.append(unreadable)
-    if hidden:
-        reasons = ", ".join(sorted({h.reason for h in hidden}))
-        problems.append(f"{name} holds text a reader cannot see or that is struck out ({reasons}); "
-                        f"it was not graded")
+    unseen = sorted({h.reason for h in hidden if h.reason != STRUCK_OUT})
+    if unseen:
+        problems.append(f"{name} holds text a reader cannot see ({'; '.join(unseen)}); it was not graded")
+    if any(h.reason == STRUCK_OUT for h in hidden):
+        problems.append(f"{name} has struck-out text; what is struck out is not an answer, and was not graded")
     return Document(source=name, kind="pdf", text=text, grids=grids, pages=page_count, hidden=hidden,
                     unreadable=unreadable, problems=problems, students=students_from_text(text), math=maths)
 

@@ -50,7 +50,7 @@ def _page_lines(blocks: list[dict], rect, pno: int, raw: bool = False, page=None
     """The page's visible lines (from get_text "dict" blocks, or "rawdict" ones when `raw`, whose
     horizontal lines then keep their spans for the formula reader), each with the hidden text met
     since the previous one, and the hidden text after the last line. `page` (a CachedPage) lets
-    visibility look at the page's drawings where the text layer's flags ask for it."""
+    visibility judge the text by what the page draws under, over and through it."""
     bounds = bx0, by0, bx1, by1 = (rect.x0, rect.y0, rect.x1, rect.y1)
     text_lines = [line for block in blocks if block.get("type") == 0 for line in block["lines"]]
     if raw:
@@ -63,13 +63,14 @@ def _page_lines(blocks: list[dict], rect, pno: int, raw: bool = False, page=None
     for line in text_lines:
         spans = line["spans"]
         lx0, ly0, lx1, ly1 = line["bbox"]
-        # fast path: black opaque text of normal size, inside the page, on no fill, unflagged (nearly
-        # every line)
+        # fast path: black opaque text of normal size, inside the page, with nothing drawn on or through
+        # it, not set as a clip (nearly every line)
         clear = seen is None or seen.clear(line["bbox"])
         plain = clear and bx0 < lx0 and by0 < ly0 and lx1 < bx1 and ly1 < by1
         if plain:
             for sp in spans:
-                if sp["color"] or sp["size"] < TINY or sp.get("alpha", 255) != 255 or sp.get("char_flags", 0) & QUICK_FLAGS:
+                if (sp["color"] or sp["size"] < TINY or sp.get("alpha", 255) != 255
+                        or sp.get("char_flags", 0) & QUICK_FLAGS):
                     plain = False
                     break
         if not plain:
@@ -77,7 +78,8 @@ def _page_lines(blocks: list[dict], rect, pno: int, raw: bool = False, page=None
             hidden_parts: dict[str, list[str]] = {}
             last_end: dict[str, float] = {}
             for whole in spans:
-                for sp, reason in seen.judge(whole, clear) if seen is not None else [(whole, bare_reason(whole, bounds))]:
+                judged = seen.judge(whole, clear) if seen is not None else [(whole, bare_reason(whole, bounds))]
+                for sp, reason in judged:
                     if not reason:
                         kept.append(sp)
                         continue

@@ -8,7 +8,6 @@ import re
 from grader.ingest.document import GridFinding
 from grader.ingest.grids import Label, bbox_of, read_cells
 from grader.ingest.pdf.layout import _Heading
-from grader.ingest.pdf.paint import page_fills
 
 
 Box = tuple[float, float, float, float]
@@ -113,7 +112,7 @@ def _read_page_grids(page, pno: int, found: list[dict[str, Label]], headings: li
                      lines: list[tuple[str, Box]] = ()) -> list[GridFinding]:
     drawings = page.get_cdrawings()
     # a fill clipped away or at opacity 0 paints nothing: no highlight
-    fills = page.fills() if hasattr(page, "fills") else page_fills(drawings)
+    fills = page.fills()
     sides = _sides(drawings)
     cells = {id(grid): _cell_box(grid) for grid in found}
     out = []

@@ -10,11 +10,11 @@ covers it; under text, its colours are not looked at (the text counts as seen).
 
 from __future__ import annotations
 
-from grader.ingest.grids import RGB, Fill
+from grader.ingest.grids import RGB, Fill, cmyk_to_rgb
 
 WHITE: RGB = (1.0, 1.0, 1.0)
-# Text whose every channel is within this of its background is not seen on paper (the old rule for
-# white text: lighter than 0.95 on white), nor is text under a shape that makes it so.
+# Text whose every channel is within this of its background is not seen on paper (on white: lighter
+# than 0.9 on every channel), nor is text under a shape that makes it so.
 SEEN = 0.1
 _SAMPLES = 5
 
@@ -25,8 +25,7 @@ def fill_rgb(fill) -> RGB | None:
     if len(fill) == 1:
         return (fill[0],) * 3
     if len(fill) == 4:
-        c, m, y, k = fill
-        return ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
+        return cmyk_to_rgb(*fill)
     return tuple(fill[:3])
 
 

@@ -6,9 +6,10 @@ Per run of text (a span of the text layer), cheapest first:
 - in the colour of what lies under it, or under an opaque shape painted over it (paint.py): looked
   at only on pages whose content fills an area, for text on such an area; elsewhere the background
   is the white page ("white text", any colour too light to see on it).
-Per page, when its content says so (page.py): text clipped away by a clipping path is found by
-extracting the page's words with and without the clip; text in an optional-content layer that is
-off, by extracting them with every layer on. Both are anchored where they were left out.
+Per page: on a page that clips (page.py: its drawings hold a clipping path, or its text sets one),
+text clipped away is found by extracting the page's words with and without the clip; in a document
+with an optional-content layer that is off, text only in such a layer by extracting them with every
+layer on. Both are anchored where they were left out.
 
 Cell labels ("11".."99") over a fill are the grid's own drawing: their background is the grid
 reader's business (a dark cell hides its label and is plainly highlighted), and they are no answer.
@@ -18,10 +19,11 @@ from __future__ import annotations
 
 import re
 
+from grader.ingest.document import STRUCK_OUT
 from grader.ingest.grids import Fill
 from grader.ingest.pdf.page import THIN
 from grader.ingest.pdf.paint import SEEN, WHITE, apart, blend, int_rgb, unseen
-from grader.ingest.pdf.strikes import StrikeMarks, cut, is_line_font, only_slashes, slash_run, wordy
+from grader.ingest.pdf.strikes import StrikeMarks, cut, is_line_font, only_slashes, slash_run
 
 TINY = 4.0  # pt: text smaller than this is not read on paper
 _FILLED, _STROKED, _CLIPPED = 16, 32, 64
@@ -138,7 +140,7 @@ class PageVisibility:
         if clear:
             return [(span, self.reason(span, clear=True))]
         text = span["text"]
-        if (self.line_fonts and is_line_font(span["font"])) or ("///" in text and only_slashes(text)):
+        if self._drawing(span):
             return [(span, DRAWING)]
         if len(text) == 2 and text in CELL_LABELS and not span["color"] and span.get("alpha", 255) == 255 \
                 and span["size"] >= TINY:
@@ -154,7 +156,7 @@ class PageVisibility:
         out = []
         for part, struck in self.strikes.split(span) if touched else [(span, False)]:
             if struck:
-                out.append((part, _unseen_anywhere(part, self.bounds) or "struck out"))
+                out.append((part, _unseen_anywhere(part, self.bounds) or STRUCK_OUT))
                 continue
             edges = self._fill_edges(part)
             if not edges:
@@ -164,6 +166,11 @@ class PageVisibility:
             sides = [sum((ch["bbox"][0] + ch["bbox"][2]) / 2 > e for e in edges) for ch in part["chars"]]
             out += [(piece, self.reason(piece)) for piece, _ in cut(part, sides)]
         return out
+
+    def _drawing(self, span: dict) -> bool:
+        """Glyphs that draw rather than write: a line font's, a run of slashes set over words."""
+        text = span["text"]
+        return (self.line_fonts and is_line_font(span["font"])) or ("///" in text and only_slashes(text))
 
     def _fill_edges(self, span: dict) -> list[float]:
         """The x of fill edges inside the span's box, of fills across its middle."""
@@ -187,11 +194,11 @@ class PageVisibility:
         if why:
             return why
         text = span["text"]
-        if (self.line_fonts and is_line_font(span["font"])) or ("///" in text and only_slashes(text)):
+        if self._drawing(span):
             return DRAWING
         if not clear:
             if "chars" not in span and self.strikes.struck(span):
-                return "struck out"
+                return STRUCK_OUT
             if self._bands and self.on_fill(span["bbox"]):
                 if _LABELS.fullmatch(text):
                     return None  # a cell label on (or under) its cell's fill: the grid reader's business
@@ -258,7 +265,7 @@ def words_apart(page, flags: int, other_page=None, clip_flag: int = 0) -> list[t
         if seen.get(key):
             seen[key] -= 1
             continue
-        if wordy(w[4]) or w[4].strip():
+        if w[4].strip():
             out.append((w[4], (w[0], w[1], w[2], w[3])))
     return out
 
