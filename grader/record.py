@@ -20,6 +20,7 @@ their own and are not compared.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from grader.ingest.document import Document
 from grader.kinds import get_kind
@@ -34,8 +35,9 @@ SOURCES = ("tex", "text")  # documents whose answers a PDF must confirm
 def record_fragments(docs: list[Document], rubric: Rubric, chosen: dict[str, Fragment]
                      ) -> dict[str, Fragment | None]:
     """For each part read from a source while the submission holds a PDF: the PDF's fragment for it
-    (None when the PDF has no answer there). The first PDF holding the part is the record."""
-    pdfs = [d for d in docs if d.kind == "pdf" and not d.unreadable]
+    (None when the PDF has no answer there: a scanned page confirms nothing either). The first PDF
+    holding the part is the record."""
+    pdfs = [d for d in docs if d.kind == "pdf"]
     kinds = {d.source: d.kind for d in docs}
     checked = [pid for pid, f in chosen.items() if kinds.get(f.source) in SOURCES]
     if not pdfs or not checked:
@@ -46,6 +48,16 @@ def record_fragments(docs: list[Document], rubric: Rubric, chosen: dict[str, Fra
         for pid, fragment in segment(pdf, rubric, context).items():
             found.setdefault(pid, fragment)
     return {pid: found.get(pid) for pid in checked}
+
+
+def same_answer(component: Component, source: Any, record: Any) -> bool | None:
+    """Whether two answers as read (values) are the same for the component's kind; None when the
+    kind cannot tell (free text has no label)."""
+    if source is None or record is None:
+        return False
+    kind = get_kind(component.kind)
+    label = kind.group_label(source)
+    return None if label is None else label == kind.group_label(record)
 
 
 def _reading(component: Component, result: ComponentResult) -> str:
@@ -69,9 +81,7 @@ def confirmed(component: Component, source: ComponentResult, record: ComponentRe
     pdf_name = record_fragment.source if record_fragment else "the PDF"
     src_read = source.answer is not None and source.status != "missing"
     pdf_read = record.answer is not None and record.status != "missing"
-    kind = get_kind(component.kind)
-    if src_read and pdf_read and kind.group_label(source.answer) == kind.group_label(record.answer) \
-            and kind.group_label(source.answer) is not None:
+    if src_read and pdf_read and same_answer(component, source.answer, record.answer):
         return record if source.status == "needs_review" and record.status != "needs_review" else source
     if not src_read:
         if pdf_read or source.status == "missing":

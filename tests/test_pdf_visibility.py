@@ -265,3 +265,28 @@ def test_what_the_tex_reader_cannot_decide_the_pdf_decides(key, tmp_path):
     printed = _grade(tmp_path / "printed", {"main.tex": _tex(f"({right}).", undecided),
                                             "main.pdf": text_pdf("3.1)", f"Answer: ({right}).")})
     assert printed.status == "correct" and printed.score == printed.max_score
+
+
+def test_a_scanned_pdf_confirms_nothing_its_tex_says(key, tmp_path):
+    right, _ = _options(key)
+    doc = pymupdf.open()
+    page = doc.new_page()
+    scan = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 40, 40), 0)
+    scan.set_rect(scan.irect, (250, 250, 250))
+    page.insert_image(page.rect, pixmap=scan)
+    part = _grade(tmp_path, {"main.tex": _tex(f"({right})."), "main.pdf": doc.tobytes()})
+    assert part.status == "needs_review" and part.score == 0
+
+
+def test_the_self_check_says_when_the_pdf_does_not_show_the_source(key, rubric, tmp_path):
+    from grader.check import checked_report
+
+    right, wrong = _options(key)
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "main.tex").write_bytes(_tex(f"({right})."))
+    (folder / "main.pdf").write_bytes(text_pdf("3.1)", f"Answer: ({wrong})."))
+    [sub] = discover([folder], as_one=True)
+    assert "main.pdf does not show the answer read from main.tex" in checked_report(sub, rubric)
+    (folder / "main.pdf").write_bytes(text_pdf("3.1)", f"Answer: ({right})."))
+    assert "does not show the answer" not in checked_report(sub, rubric)
