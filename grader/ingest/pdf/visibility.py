@@ -53,7 +53,7 @@ class PageVisibility:
                 if f.x1 - f.x0 >= THIN and f.y1 - f.y0 >= THIN:
                     for band in range(int(f.y0 // _BAND), int(f.y1 // _BAND) + 1):
                         self._bands.setdefault(band, []).append(f)
-        self._trace: dict[tuple[int, int], list[tuple[str, int]]] | None = None
+        self._trace: list[tuple[tuple, int, tuple]] | None = None  # the text trace's runs, once needed
 
     def clear(self, box: tuple[float, float, float, float]) -> bool:
         """Whether nothing is drawn on or through a line's box: no fill, no line across it (its black,
@@ -105,17 +105,16 @@ class PageVisibility:
         """When the span was painted: the text trace's character at the span's first origin (two
         runs painted at one place are told apart by their characters)."""
         if self._trace is None:
-            self._trace = {}
-            for t in self.page.get_texttrace():
-                for ch in t["chars"]:
-                    x, y = ch[2]
-                    self._trace.setdefault((round(x * 2), round(y * 2)), []).append((chr(ch[0]), t["seqno"]))
+            self._trace = [(t["bbox"], t["seqno"], t["chars"]) for t in self.page.get_texttrace()]
         chars = span.get("chars")
         firsts = [(c["c"], c["origin"]) for c in chars[:4]] if chars else [(span["text"][:1], span.get("origin"))]
         for c, origin in firsts:
             if origin is None:
                 continue
-            found = self._trace.get((round(origin[0] * 2), round(origin[1] * 2)), [])
+            x, y = origin
+            found = [(chr(ch[0]), seqno) for (x0, y0, x1, y1), seqno, run in self._trace
+                     if x0 - 1 <= x <= x1 + 1 and y0 - 1 <= y <= y1 + 1
+                     for ch in run if abs(ch[2][0] - x) < 0.3 and abs(ch[2][1] - y) < 0.3]
             same = [seqno for t, seqno in found if t == c]
             if same or found:
                 return max(same or [seqno for _, seqno in found])
@@ -142,9 +141,9 @@ class PageVisibility:
         text = span["text"]
         if self._drawing(span):
             return [(span, DRAWING)]
-        if len(text) == 2 and text in CELL_LABELS and not span["color"] and span.get("alpha", 255) == 255 \
-                and span["size"] >= TINY:
-            return [(span, None)]  # a cell label, in black: a grid's own drawing, never an answer
+        if not span["color"] and span.get("alpha", 255) == 255 and span["size"] >= TINY and (
+                text in CELL_LABELS or (text[:1].isdigit() and _LABELS.fullmatch(text))):
+            return [(span, None)]  # cell labels, in black: a grid's own drawing, never an answer
         touched = self.strikes.touches(span)
         edges = self._fill_edges(span)
         if "chars" not in span:
@@ -187,7 +186,8 @@ class PageVisibility:
 
     def reason(self, span: dict, clear: bool = False) -> str | None:
         """Why a reader would not see this span, or None. Spaces are judged too, so that hidden
-        words keep their spaces. `clear`: nothing is drawn on or through it."""
+        words keep their spaces (on a fill, a space is let be). `clear`: nothing is drawn on or
+        through it."""
         if span.get("char_flags", 0) & _CLIPPED:
             self.page.text_clips = True  # what follows may be clipped to it: read the page with its clip
         why = _unseen_anywhere(span, self.bounds)
@@ -200,8 +200,8 @@ class PageVisibility:
             if "chars" not in span and self.strikes.struck(span):
                 return STRUCK_OUT
             if self._bands and self.on_fill(span["bbox"]):
-                if _LABELS.fullmatch(text):
-                    return None  # a cell label on (or under) its cell's fill: the grid reader's business
+                if not text.strip() or _LABELS.fullmatch(text):
+                    return None  # a space, or a cell label on its cell's fill (the grid reader's business)
                 return self._painted(span)
         return _unseen_on_white(span) if span["color"] or span.get("alpha", 255) < 255 else None
 
