@@ -17,7 +17,7 @@ from dataclasses import dataclass
 RGB = tuple[float, float, float]
 
 # A fill whose every channel is above this is "very light": zebra rows (gray!15 = 0.925), white
-# cell exceptions, paper-coloured boxes. blue!10 (0.9, 0.9, 1) still counts as a highlight.
+# cell exceptions, paper-coloured boxes. blue!10 (0.9, 0.9, 1) still counts as a highlight (a faint one).
 LIGHT = 0.9
 # A fill a little darker than that is faint: seen on a screen, easily missed on paper. A grid read
 # from faint fills goes to a TA (blue!10 is faint; gray!15, yellow, blue!30 are not).
