@@ -31,7 +31,8 @@ def _raw(doc, page, ops: str) -> None:
     doc.update_stream(xref, doc.xref_stream(xref) + b"\n" + ops.encode() + b"\n")
 
 
-def _new(title: str = "Question 3"):
+def new_page(title: str = "Question 3"):
+    """A one-page PDF titled `title` (its font, /helv, is registered for raw content)."""
     doc = pymupdf.open()
     page = doc.new_page()
     page.insert_text((72, 72), title, fontsize=13, fontname="helv")
@@ -75,7 +76,7 @@ def hide_text(doc, page, at: tuple[float, float], text: str, trick: str) -> None
 
 def text_pdf(heading: str, shown: str, hidden: str | None = None, trick: str = "") -> bytes:
     """A part whose answer the TA sees (`shown`), with `hidden` written by the trick just before it."""
-    doc, page = _new()
+    doc, page = new_page()
     if hidden is not None:
         hide_text(doc, page, (72, 100), f"{heading} {hidden}", trick)
     page.insert_text((72, 124), f"{heading} {shown}", fontsize=SIZE, fontname="helv")
@@ -85,7 +86,7 @@ def text_pdf(heading: str, shown: str, hidden: str | None = None, trick: str = "
 
 def struck_pdf(heading: str, struck: str, kept: str, mark: str) -> bytes:
     """"<heading> Answer: <struck> <kept>." with a line drawn through `struck` (mark: STRIKES)."""
-    doc, page = _new()
+    doc, page = new_page()
     head = f"{heading} Answer: "
     y = 100.0
     page.insert_text((72, y), f"{head}{struck} {kept}.", fontsize=SIZE, fontname="helv")
@@ -104,7 +105,7 @@ def struck_pdf(heading: str, struck: str, kept: str, mark: str) -> bytes:
 def grid_pdf(heading: str, shown: set[str], hidden: set[str] = frozenset(), trick: str = "") -> bytes:
     """A 5 x 5 grid of labelled cells under `heading`: `shown` cells filled in plain sight, `hidden`
     cells filled by the trick (GRID_TRICKS)."""
-    doc, page = _new("Question 1")
+    doc, page = new_page("Question 1")
     page.insert_text((72, 100), f"{heading} The receptive field:", fontsize=SIZE, fontname="helv")
     cell, left, top = 24.0, 100.0, 116.0
     layer = doc.add_ocg("highlights", on=False) if trick == "hidden layer" else None

@@ -23,7 +23,8 @@ from grader.ingest.submission import discover
 from grader.kinds.base import LOW_CONFIDENCE
 from grader.pipeline import grade_submission
 
-from .pdf_tricks import GRID_TRICKS, STRIKES, TEXT_TRICKS, grid_pdf, struck_pdf, text_pdf
+from .pdf_tricks import (GRID_TRICKS, SIZE, STRIKES, TEXT_TRICKS, grid_pdf, hide_text, new_page, struck_pdf,
+                         text_pdf)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HIDDEN_TEX = yaml.safe_load((FIXTURES / "hidden_tex" / "expected.yaml").read_text(encoding="utf-8"))
@@ -290,3 +291,14 @@ def test_the_self_check_says_when_the_pdf_does_not_show_the_source(key, rubric, 
     assert "main.pdf does not show the answer read from main.tex" in checked_report(sub, rubric)
     (folder / "main.pdf").write_bytes(text_pdf("3.1)", f"Answer: ({right})."))
     assert "does not show the answer" not in checked_report(sub, rubric)
+
+
+@pytest.mark.parametrize("trick", ["covered by a box", "background colour", "covered by a disc"])
+def test_a_hidden_list_of_cells_is_no_answer_even_as_a_suggestion(trick, key, tmp_path):
+    """Cell labels are let be on a grid's page only: a bare list of cells elsewhere is judged as text."""
+    doc, page = new_page("Question 1")
+    page.insert_text((72, 100), "1.1) The receptive field is:", fontsize=SIZE, fontname="helv")
+    hide_text(doc, page, (72, 124), " ".join(key.value("1.1", "answer")["cells"]), trick)
+    page.insert_text((72, 170), "Question 2", fontsize=13, fontname="helv")
+    part = _grade(tmp_path, {"answers.pdf": doc.tobytes()}, "1.1")
+    assert part.score == 0 and part.status != "correct"

@@ -65,14 +65,16 @@ def _page_lines(blocks: list[dict], rect, pno: int, raw: bool = False, page=None
         lx0, ly0, lx1, ly1 = line["bbox"]
         # fast path: black opaque text of normal size, inside the page, with nothing drawn on or through
         # it, not set as a clip (nearly every line)
-        clear = seen is None or seen.clear(line["bbox"])
-        plain = clear and bx0 < lx0 and by0 < ly0 and lx1 < bx1 and ly1 < by1
+        plain = bx0 < lx0 and by0 < ly0 and lx1 < bx1 and ly1 < by1
         if plain:
             for sp in spans:
                 if (sp["color"] or sp["size"] < TINY or sp.get("alpha", 255) != 255
                         or sp.get("char_flags", 0) & QUICK_FLAGS):
                     plain = False
                     break
+        # a row of cell labels is the grid's own drawing, whatever is drawn on it (grid pages: most lines)
+        clear = seen is None or (plain and seen.grid_page and _labels_only(spans)) or seen.clear(line["bbox"])
+        plain = plain and clear
         if not plain:
             kept = []
             hidden_parts: dict[str, list[str]] = {}
@@ -128,6 +130,10 @@ def _page_lines(blocks: list[dict], rect, pno: int, raw: bool = False, page=None
                            spans if horizontal else None))
         hidden = []
     return lines, hidden
+
+
+def _labels_only(spans: list[dict]) -> bool:
+    return all(sp["text"] in _LABELS or not sp["text"].strip() for sp in spans)
 
 
 _OPTION_LINE = re.compile(r"^\s*(?:•\s*)?(?:\[[x ]\]\s*)?\(([a-g])\)")

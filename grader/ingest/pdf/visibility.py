@@ -11,8 +11,8 @@ text clipped away is found by extracting the page's words with and without the c
 with an optional-content layer that is off, text only in such a layer by extracting them with every
 layer on. Both are anchored where they were left out.
 
-Cell labels ("11".."99") over a fill are the grid's own drawing: their background is the grid
-reader's business (a dark cell hides its label and is plainly highlighted), and they are no answer.
+Cell labels ("11".."99") on a page holding a grid are the grid's own drawing: what is painted on
+them is the grid reader's business (a dark cell hides its label and is plainly highlighted).
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class PageVisibility:
         self.bounds = (r.x0, r.y0, r.x1, r.y1)
         self.line_fonts = line_fonts = any(is_line_font(f[3]) for f in page.get_fonts())
         glyphs = [sp["bbox"] for sp in raw_spans if (line_fonts and is_line_font(sp["font"])) or slash_run(sp)]
+        # cell labels are let be only on a page that may hold a grid (25 of them at least): elsewhere
+        # a list of cells is an answer like any text, and judged as such
+        self.grid_page = sum(1 for sp in raw_spans if sp["text"] in CELL_LABELS) >= 25
         self.strikes = StrikeMarks(page.get_cdrawings(), glyphs)
         self._bands: dict[int, list[Fill]] = {}
         self.fills: list[Fill] = []
@@ -141,7 +144,7 @@ class PageVisibility:
         text = span["text"]
         if self._drawing(span):
             return [(span, DRAWING)]
-        if not span["color"] and span.get("alpha", 255) == 255 and span["size"] >= TINY and (
+        if self.grid_page and not span["color"] and span.get("alpha", 255) == 255 and span["size"] >= TINY and (
                 text in CELL_LABELS or (text[:1].isdigit() and _LABELS.fullmatch(text))):
             return [(span, None)]  # cell labels, in black: a grid's own drawing, never an answer
         touched = self.strikes.touches(span)
@@ -200,7 +203,7 @@ class PageVisibility:
             if "chars" not in span and self.strikes.struck(span):
                 return STRUCK_OUT
             if self._bands and self.on_fill(span["bbox"]):
-                if not text.strip() or _LABELS.fullmatch(text):
+                if not text.strip() or (self.grid_page and _LABELS.fullmatch(text)):
                     return None  # a space, or a cell label on its cell's fill (the grid reader's business)
                 return self._painted(span)
         return _unseen_on_white(span) if span["color"] or span.get("alpha", 255) < 255 else None
