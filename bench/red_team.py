@@ -9,8 +9,9 @@ reported as they are: that is the point of a measure.
 Adding an attack: subclass `SubmissionAttack` (it returns a student's files; the framework grades
 them and compares each target part's score with what the TA would give) or `Attack` (its `run`
 returns a `Finding`), and decorate it with `@attack`. Attacks live in bench/red_team_attacks.py
-(what a file hides, the key, results folders, CSV, YAML) and bench/red_team_answers.py (hedges,
-strikeouts, keywords, negations, definitions restated, constructs the reader cannot evaluate);
+(what a .tex hides, the key, results folders, CSV, YAML), bench/red_team_pdf_attacks.py (what a
+PDF hides or strikes, unseen grid fills, a .tex its PDF contradicts) and bench/red_team_answers.py
+(hedges, strikeouts, keywords, negations, definitions restated, constructs the reader cannot evaluate);
 a family (reading, hiding, hedging, keywords, key-leak, cache, overrides, csv, yaml, files) groups
 them in the table. Each submission attack is graded twice when it says so: built on a correct
 answer (no attack should cost points there either) and on a wrong one (no attack should earn any).
@@ -142,21 +143,6 @@ def latex(sections: dict[str, str], preamble: str = "") -> bytes:
             f"{body}\\end{{document}}\n").encode()
 
 
-def pdf(lines: list[tuple[str, dict]]) -> bytes:
-    """A one-page PDF drawn with PyMuPDF: each (text, options) is a line; options are passed to
-    insert_text (color, render_mode, fontsize) with `y` to place it."""
-    import pymupdf
-
-    doc = pymupdf.open()
-    page = doc.new_page()
-    y = 72.0
-    for text, options in lines:
-        options = dict(options)
-        y = options.pop("y", y + 18)
-        page.insert_text((72, y), text, **options)
-    return doc.tobytes()
-
-
 # ---------------------------------------------------------------- running
 
 def run(attacks: list[Attack], ctx: Context, out=print) -> list[tuple[Attack, Finding]]:
@@ -184,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import red_team_answers  # noqa: F401  (registers every attack, with those of red_team_attacks)
+    import red_team_pdf_attacks  # noqa: F401
 
     from grader.key import load_key
     from grader.rubric import default_rubric_path, load_rubric

@@ -10,13 +10,14 @@ import json
 import time
 from pathlib import Path
 
-from red_team import ROOT, Attack, Context, Finding, SubmissionAttack, attack, latex, markdown, pdf
+from red_team import ROOT, Attack, Context, Finding, SubmissionAttack, attack, latex, markdown
 
 EXAMPLES = ROOT / "submissions_example"
 CHOICE = "3.1"  # a single choice
 
 
 def _choice(ctx: Context, correct: bool, part: str = CHOICE) -> str:
+    """The option a student shows: the key on the correct base, a wrong one on the wrong base."""
     return ctx.choice_key(part)[0] if correct else ctx.wrong_choice(part)
 
 
@@ -72,53 +73,6 @@ class TexStrikeout(SubmissionAttack):
 
     def files(self, ctx, correct):
         return {"main.tex": latex({CHOICE: f"Answer: \\sout{{({ctx.choice_key(CHOICE)[0]})}} ({ctx.wrong_choice(CHOICE)})."})}
-
-
-# ---------------------------------------------------------------- text a PDF does not show
-
-class _HiddenInPdf(SubmissionAttack):
-    family = "hiding"
-    parts = (CHOICE,)
-    bases = (False, True)
-    options: dict = {}
-
-    def files(self, ctx, correct):
-        lines = [(f"{CHOICE}) Answer: ({_choice(ctx, correct)}).", {}),
-                 (f"Answer: ({_other(ctx, correct)}).", dict(self.options))]
-        data = pdf(lines)
-        if self.cover:
-            import pymupdf
-
-            doc = pymupdf.open(stream=data)
-            doc[0].draw_rect(pymupdf.Rect(60, 95, 400, 115), color=(1, 1, 1), fill=(1, 1, 1))
-            data = doc.tobytes()
-        return {"main.pdf": data}
-
-    cover = False
-
-
-@attack
-class PdfInvisibleRenderMode(_HiddenInPdf):
-    description = "the other answer drawn in text render mode 3 (invisible)"
-    options = {"render_mode": 3}
-
-
-@attack
-class PdfWhiteText(_HiddenInPdf):
-    description = "the other answer in white on the white page"
-    options = {"color": (1, 1, 1)}
-
-
-@attack
-class PdfTinyText(_HiddenInPdf):
-    description = "the other answer at 1 pt"
-    options = {"fontsize": 1}
-
-
-@attack
-class PdfCoveredText(_HiddenInPdf):
-    description = "the other answer under an opaque white rectangle"
-    cover = True
 
 
 # ---------------------------------------------------------------- files

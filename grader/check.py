@@ -11,6 +11,7 @@ from grader.ingest.limits import DEFAULT_LIMITS, Limits
 from grader.ingest.submission import Submission, read_submission
 from grader.kinds import get_kind
 from grader.pipeline import for_this_assignment, fragments_for, split_components
+from grader.record import record_fragments, same_answer
 from grader.rubric import Rubric
 
 
@@ -46,6 +47,7 @@ def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS)
         if doc.unreadable and not any(doc.unreadable in p for p in problems):
             problems.append(f"{doc.source}: {doc.unreadable}")
     fragments = fragments_for(docs, rubric)
+    records = record_fragments(docs, rubric, fragments)  # the PDF is graded: it must show the same
     parts = []
     for part in rubric.parts:
         fragment = fragments.get(part.id)
@@ -69,6 +71,8 @@ def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS)
             else:
                 shown = get_kind(component.kind).describe_in(answer, component)
             reading.readings.append((component.id, shown))
+            if part.id in records and answer.readable:
+                reading.problems += _unconfirmed(part, component, answer, piece, records[part.id])
             if not answer.readable:
                 reading.problems.append(f"{component.id}: {answer.problem}")
             elif answer.confidence < 0.75:
@@ -76,6 +80,18 @@ def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS)
                                         "a TA will have to confirm it")
         parts.append(reading)
     return CheckReport(sub.id, sub.names(), [f"{d.source} ({d.kind})" for d in docs], problems, parts)
+
+
+def _unconfirmed(part, component, answer, piece, record) -> list[str]:
+    """What the PDF beside the source does not show of the answer read from the source."""
+    shown = split_components(part, record).get(component.id) if record is not None else None
+    in_pdf = get_kind(component.kind).extract(shown, component) if shown is not None else None
+    same = same_answer(component, answer.value, in_pdf.value if in_pdf is not None and in_pdf.readable else None)
+    if same is not False:
+        return []
+    pdf = record.source if record is not None else "the PDF"
+    return [f"{component.id}: {pdf} does not show the answer read from {piece.source}; the PDF is what is "
+            f"graded: check that it is built from this source, and that the answer is visible in it"]
 
 
 def checked_report(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS) -> str:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from grader.analyses.disclosure import apply_ai_penalty, find_disclosures
@@ -16,6 +16,7 @@ from grader.ingest.submission import Submission, read_submission
 from grader.key import Key
 from grader.kinds import get_kind
 from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment
+from grader.record import confirmed, record_fragments
 from grader.rubric import Component, Part, Rubric
 from grader.analyses.review_sections import annotate_review, review_fragments
 from grader.score import ComponentResult, Override, PartResult, apply_overrides, combine, round_score
@@ -98,19 +99,13 @@ def question_lines(rubric: Rubric) -> frozenset[str]:
 
 
 def fragments_for(docs: list[Document], rubric: Rubric) -> dict[str, Fragment]:
-    """Segment every document; per part keep the best document's fragment, with every grid read."""
+    """Segment every document; per part keep the best document's fragment (sheet, tex, text, pdf).
+    A PDF beside a source is read again as the record (grader/record.py)."""
     context = question_text_of(rubric)
     chosen: dict[str, Fragment] = {}
     for doc in docs:  # best first (sheet, tex, text, pdf)
         for part_id, fragment in segment(doc, rubric, context).items():
-            if part_id not in chosen:
-                chosen[part_id] = fragment
-            elif fragment.grids:  # the same grid read from another file: compared by the grid kind
-                old = chosen[part_id]
-                chosen[part_id] = replace(old, grids=old.grids + fragment.grids,
-                                          answer_grids=old.answer_grids + fragment.answer_grids,
-                                          grid_confidence=min(old.grid_confidence, fragment.grid_confidence),
-                                          grid_how=old.grid_how or fragment.grid_how)
+            chosen.setdefault(part_id, fragment)
     return review_fragments(docs, chosen, rubric, context)  # the review's sections, headed or not
 
 
@@ -200,13 +195,22 @@ def grade_submission(sub: Submission, rubric: Rubric, key: Key, overrides: list[
     elif all(d.unreadable for d in docs):
         unreadable = docs[0].unreadable
     fragments = fragments_for(docs, rubric)
+    records = record_fragments(docs, rubric, fragments)  # the PDF's reading of parts read from a source
     found_questions = {rubric.part(pid).question for pid in fragments}
     parts = []
     for part in rubric.parts:
         fragment = fragments.get(part.id)
         pieces = split_components(part, fragment) if fragment else {}
-        components = [grade_component(part, c, pieces.get(c.id), key, unreadable,
-                                      part.question in found_questions) for c in part.components]
+        found = part.question in found_questions
+        components = []
+        for c in part.components:
+            result = grade_component(part, c, pieces.get(c.id), key, unreadable, found)
+            if part.id in records:
+                record = records[part.id]
+                piece = split_components(part, record).get(c.id) if record else None
+                result = confirmed(c, result, grade_component(part, c, piece, key, unreadable, found),
+                                   pieces.get(c.id), piece)
+            components.append(result)
         parts.append(combine(part.id, part.title, part.points, components, part.visibility))
     annotate_review(parts, docs, rubric, question_text_of(rubric))
     disclosures = find_disclosures(docs, rubric, question_text_of(rubric))

@@ -14,6 +14,8 @@ from grader.ingest.archive import read_zip, unpack
 from grader.ingest.limits import DEFAULT_LIMITS, Limits, RejectedFile
 from grader.ingest.submission import discover, read_submission
 from grader.pipeline import fragments_for, grade_submission
+from grader.record import record_fragments
+from grader.segment import segment
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
 SOURCE_FILES = ["grids.tex", "grids.pdf", "stumacros.sty", "parts/q14.tex"]
@@ -97,31 +99,38 @@ def test_members_keep_their_names_and_latex_projects_work(tmp_path):
     assert len(tex.grids) == 13 and tex.problems == []
 
 
-def test_tex_is_preferred_and_grids_of_both_files_are_compared(tmp_path, rubric, key):
+def test_tex_is_preferred_and_its_pdf_confirms_it(tmp_path, rubric, key):
     archive = make_zip(tmp_path / "student.zip", fixture_members())
     [sub] = discover([archive])
     docs, problems = read_submission(sub)
     assert [d.kind for d in docs] == ["tex", "pdf"] and problems == []
     fragments = fragments_for(docs, rubric)
+    records = record_fragments(docs, rubric, fragments)
     for part in ("1.1", "1.2", "1.3", "1.4"):
-        methods = sorted(g.method.split("-")[0] for g in fragments[part].grids)
-        assert methods == ["pdf", "tex"], part
         assert fragments[part].source == "grids.tex"
+        assert records[part] is not None and records[part].source == "grids.pdf"
+        assert [g.method.split("-")[0] for g in records[part].grids] == ["pdf"]
     result = grade_submission(sub, rubric, key)
     parts = {p.id: p for p in result.parts}
     assert sorted(parts["1.1"].answer["cells"]) == ["11", "12", "13", "22"]
-    assert "several different grids" not in parts["1.1"].feedback
+    assert "do not agree" not in parts["1.1"].feedback
 
 
-def test_a_pdf_that_disagrees_with_its_tex_goes_to_review(tmp_path, rubric, key):
+def test_a_pdf_that_disagrees_with_its_tex_goes_to_review_never_above_the_pdf(tmp_path, rubric, key):
     members = fixture_members()
-    members["grids.tex"] = members["grids.tex"].replace(b"\\cellcolor{blue!30}11", b"11", 1)
+    # the .tex now highlights the key's cells; its PDF (not rebuilt) still shows 11, 12, 13, 22
+    tex = members["grids.tex"].replace(b"13 & 14 & 15 \\\\ \\hline\n21 & \\cellcolor{yellow}22 & 23",
+                                       b"13 & \\hlg 14 & \\hlg 15 \\\\ \\hline\n\\hlg 21 & \\cellcolor{yellow}22 & \\hlg 23", 1)
+    members["grids.tex"] = tex.replace(b"31 & 32 & 33 & 34 & 35 \\\\ \\hline % ", b"\\hlg 31 & 32 & 33 & 34 & 35 \\\\ \\hline % ", 1)
     archive = make_zip(tmp_path / "student.zip", members)
     [sub] = discover([archive])
+    [tex_doc, _] = read_submission(sub)[0]
+    assert segment(tex_doc, rubric)["1.1"].grids[0].cells == frozenset(key.value("1.1", "answer")["cells"])
     result = grade_submission(sub, rubric, key)
     part = next(p for p in result.parts if p.id == "1.1")
-    assert part.status == "needs_review"
-    assert "several different grids" in part.feedback
+    assert part.status == "needs_review" and part.score == 0  # what the PDF shows earns nothing
+    assert ("grids.tex and grids.pdf do not agree: grids.tex says {11, 12, 13, 14, 15, 21, 22, 23, 31}, "
+            "grids.pdf shows {11, 12, 13, 22}") in part.feedback
 
 
 def test_folder_with_tex_and_pdf_is_one_submission(tmp_path, rubric, key):

@@ -17,13 +17,20 @@ from dataclasses import dataclass
 RGB = tuple[float, float, float]
 
 # A fill whose every channel is above this is "very light": zebra rows (gray!15 = 0.925), white
-# cell exceptions, paper-coloured boxes. blue!10 (0.9, 0.9, 1) still counts as a highlight.
+# cell exceptions, paper-coloured boxes. blue!10 (0.9, 0.9, 1) still counts as a highlight (a faint one).
 LIGHT = 0.9
+# A fill a little darker than that is faint: seen on a screen, easily missed on paper. A grid read
+# from faint fills goes to a TA (blue!10 is faint; gray!15, yellow, blue!30 are not).
+FAINT = 0.85
 THIN = 2.0  # pt: rules (\hline, \hhline, borders) are thinner than any cell
 
 
 def is_light(rgb: Sequence[float] | None) -> bool:
     return rgb is not None and min(rgb) > LIGHT
+
+
+def is_faint(rgb: Sequence[float] | None) -> bool:
+    return rgb is not None and FAINT < min(rgb) <= LIGHT
 
 
 def cmyk_to_rgb(c: float, m: float, y: float, k: float) -> RGB:
@@ -259,9 +266,19 @@ class Fill:
     y1: float
     rgb: RGB | None  # None: a colour the reader could not evaluate (counts as a highlight)
     order: int  # drawing order: higher is on top
+    opacity: float = 1.0
+    exact: bool = True  # the area is this box (False: the box of a curved shape, larger than it)
 
     def contains(self, x: float, y: float) -> bool:
         return self.x0 <= x <= self.x1 and self.y0 <= y <= self.y1
+
+    @property
+    def seen_rgb(self) -> RGB | None:
+        """Its colour as seen over the white page (a fill at opacity 0.1 is nearly white)."""
+        if self.rgb is None or self.opacity >= 1.0:
+            return self.rgb
+        a = self.opacity
+        return (self.rgb[0] * a + 1 - a, self.rgb[1] * a + 1 - a, self.rgb[2] * a + 1 - a)
 
 
 MAX_SAME_LABEL = 200
@@ -408,18 +425,30 @@ def read_cells(grid: dict[str, Label], fills: Sequence[Fill], method: str,
                   key=lambda f: f.order)
     cells = set()
     unknown = 0
+    faint = []
     for text, lab in grid.items():
         x, y = lab.x, lab.y
         top = None
         for f in near:
             if f.x0 <= x <= f.x1 and f.y0 <= y <= f.y1:
                 top = f
-        if top is not None and not is_light(top.rgb):
+        seen = top.seen_rgb if top is not None else None
+        if top is not None and not is_light(seen):
             cells.add(text)
             unknown += top.rgb is None
+            if is_faint(seen):
+                faint.append(text)
     if cells:
-        note = "" if not unknown else "a highlight colour could not be evaluated; any colour counts"
-        return CellReading(frozenset(cells), method, confidence if not unknown else min(confidence, 0.85), note)
+        notes = []
+        if unknown:
+            notes.append("a highlight colour could not be evaluated; any colour counts")
+            confidence = min(confidence, 0.85)
+        if faint:
+            notes.append(f"cell{'s' if len(faint) > 1 else ''} {', '.join(sorted(faint))} "
+                         f"{'are' if len(faint) > 1 else 'is'} highlighted so faintly that "
+                         f"{'they' if len(faint) > 1 else 'it'} may not be seen on paper; a TA checks")
+            confidence = min(confidence, 0.5)
+        return CellReading(frozenset(cells), method, confidence, "; ".join(notes))
     marked = _odd_styles(grid)
     if marked:
         return CellReading(frozenset(marked), text_method, 0.6,

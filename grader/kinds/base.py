@@ -54,6 +54,9 @@ class Fragment:
     # Passages in the region the reader left out because it cannot tell whether they are seen (a
     # conditional on a counter, a PDF literal it cannot follow): the part goes to a TA.
     unsure: tuple[HiddenText, ...] = ()
+    # every passage left out of the region (unseen, struck out, undecided): named to a TA when the
+    # source and its PDF disagree (grader/record.py)
+    hidden: tuple[HiddenText, ...] = ()
 
     @property
     def empty(self) -> bool:

@@ -58,11 +58,15 @@ def inside(offset: int, zones: list[tuple[int, int]]) -> bool:
     return any(s <= offset < e for s, e in zones)
 
 
+def hidden_in(doc: Document, zones: list[tuple[int, int]]) -> tuple[HiddenText, ...]:
+    """The passages the reader left out whose place lies in these spans. A passage left out at a
+    span's very end (just before the next heading) is the span's own."""
+    return tuple(h for h in doc.hidden if h.offset is not None and any(s <= h.offset <= e for s, e in zones))
+
+
 def unsure_in(doc: Document, zones: list[tuple[int, int]]) -> tuple[HiddenText, ...]:
-    """The passages the reader could not judge whose place lies in these spans. A passage left out
-    at a span's very end (just before the next heading) is the span's own."""
-    return tuple(h for h in doc.hidden if h.unsure and h.offset is not None
-                 and any(s <= h.offset <= e for s, e in zones))
+    """The passages in these spans the reader could not judge."""
+    return tuple(h for h in hidden_in(doc, zones) if h.unsure)
 
 
 def _describe(text: str, h: Heading, source: str) -> str:
@@ -98,6 +102,7 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
         body = "\n".join(piece(text, s, e) for s, e, _ in found)
         grids = tuple(g for g in doc.grids if any(s <= g.offset < e for s, e, _ in found))
         math = tuple(m for m in doc.math if any(s <= m.offset < e for s, e, _ in found))
+        hidden = hidden_in(doc, [(s, e) for s, e, _ in found])
         first = found[0][2]
         how = _describe(text, first, doc.source)
         if len(found) > 1:
@@ -107,7 +112,7 @@ def segment_text(doc: Document, rubric: Rubric, text: str, headings: list[Headin
             how += "; " + "; ".join(notes)
         fragments[part.id] = Fragment(part.id, body, how, min(h.confidence for _, _, h in found),
                                       grids=grids, source=doc.source, math=math,
-                                      unsure=unsure_in(doc, [(s, e) for s, e, _ in found]))
+                                      unsure=unsure_in(doc, [(s, e) for s, e, _ in found]), hidden=hidden)
     _attach_stray_grids(doc, rubric, fragments)
     _fallback_to_question_zone(text, doc, rubric, zones, fragments)
     _reconcile_numbering(text, doc, rubric, headings, fragments)
@@ -205,7 +210,8 @@ def _fallback_to_question_zone(text: str, doc: Document, rubric: Rubric,
             how, confidence = (f"no heading for {part.id}: the whole answer to question {part.question} "
                                f"in {doc.source}"), 0.5
         fragments[part.id] = Fragment(part.id, body, how, confidence, grids=grids, source=doc.source, math=math,
-                                      unsure=unsure_in(doc, zones[part.question]))
+                                      unsure=unsure_in(doc, zones[part.question]),
+                                      hidden=hidden_in(doc, zones[part.question]))
 
 
 def from_sheet(doc: Document, rubric: Rubric) -> dict[str, Fragment]:
@@ -260,7 +266,8 @@ def _reconcile_numbering(text: str, doc: Document, rubric: Rubric, headings: lis
                                  f"{doc.source}", 0.6, source=doc.source,
                                  grids=tuple(g for g in doc.grids if marker.end <= g.offset < first.start),
                                  math=tuple(m for m in doc.math if marker.end <= m.offset < first.start),
-                                 unsure=unsure_in(doc, [(marker.end, first.start)]))
+                                 unsure=unsure_in(doc, [(marker.end, first.start)]),
+                                 hidden=hidden_in(doc, [(marker.end, first.start)]))
         as_numbered = sum(_part_affinity(p, fragments[p.id]) for p in headed)
         shifted = _part_affinity(parts[0], zone_fragment) + sum(
             _part_affinity(parts[k + 1], fragments[p.id]) for k, p in enumerate(headed))

@@ -2,14 +2,17 @@
 
 PyMuPDF (imported lazily: reading a .txt must not pay for it) gives the spans with their positions,
 fonts and colours, and the page's drawings. Grids are found from their 25 labels laid out as a
-grid; each label takes the topmost fill under its centre (grader/ingest/grids.py). Drawings are
-only fetched for pages that hold a grid (with get_cdrawings, half the cost of get_drawings), which
-keeps the whole ingest within 2x a bare open + get_text + get_drawings (bench/bench_ingest.py).
+grid; each label takes the topmost fill under its centre (grader/ingest/grids.py). Each page's
+drawings are fetched once (page.py: get_cdrawings with its clips, cheaper than the get_drawings of
+the bare floor) and shared by visibility, formulas and grids; the text trace and a second
+extraction are taken only on pages that draw over text, clip it or hide layers, which keeps the
+whole ingest near 2x a bare open + get_text + get_drawings (bench/bench_ingest.py).
 
-layout.py turns a page into lines, visibility.py says what a reader would not see, page_grids.py
-reads the grids of a page. On a page that uses a math font, the lines are taken from "rawdict"
-(each glyph's position, size and font; glyphs without Unicode keep their code) and math.py rebuilds
-its formulas (rows.py, formula.py) as LaTeX in the text, each recorded in Document.math.
+layout.py turns a page into lines, visibility.py says what a reader would not see (paint.py: what
+lies under and over text; strikes.py: lines drawn through words), page_grids.py reads the grids of
+a page. On a page that uses a math font, or strikes words with drawn lines, the lines are taken
+from "rawdict" (each glyph's position, size and font; glyphs without Unicode keep their code);
+math.py rebuilds its formulas (rows.py, formula.py) as LaTeX in the text, each in Document.math.
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from grader.ingest.document import Document, GridFinding, HiddenText, MathSpan
+from grader.ingest.document import STRUCK_OUT, Document, GridFinding, HiddenText, MathSpan
 from grader.ingest.grids import HEADING, Label, find_grids
 from grader.ingest.limits import Limits, RejectedFile
 from grader.ingest.pdf.layout import (_OPTION_LINE, _Heading, _join_split_headings, _may_be_heading,
                                       _page_lines, _relabel_checked_item)
 from grader.ingest.pdf.math import math_fonts, rewrite_lines
+from grader.ingest.pdf.page import CachedPage
 from grader.ingest.pdf.page_grids import _read_page_grids
+from grader.ingest.pdf.visibility import all_layers_on, marks_drawn, placed_apart, words_apart
 from grader.ingest.text import students_from_text
 
 _SCAN_CHARS = 40
@@ -69,12 +74,12 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
     if doc.is_repaired:
         problems.append(f"{name} was damaged and had to be repaired to be read; check that it opens "
                         f"correctly and that nothing is missing")
-    # no TEXT_MEDIABOX_CLIP: text outside the page must be seen to be reported as hidden
+    # no TEXT_MEDIABOX_CLIP: text outside the page must be seen to be reported as hidden (a page that
+    # clips is read with TEXT_CLIP, and what the clip cut away is found apart)
     flags = pymupdf.TEXT_PRESERVE_WHITESPACE
     # on pages with math, glyphs without Unicode keep their code in the font (cmex's sums and
     # big delimiters), which the formula reader maps by font
     math_flags = flags | pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE
-    everywhere = pymupdf.INFINITE_RECT()  # and no clip either
     page_count = doc.page_count
     pieces: list[str] = []
     length = 0
@@ -83,22 +88,25 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
     grids: list[GridFinding] = []
     maths: list[MathSpan] = []
     scanned: list[int] = []
+    layered = all_layers_on(data, doc)  # the document with every optional-content layer shown
     try:
         for pno in range(doc.page_count):
             if time.monotonic() - started > limits.parse_seconds:
                 raise RejectedFile(f"{name} took longer than {limits.parse_seconds:g} s to read")
-            page = doc[pno]
+            page = CachedPage(doc[pno])
             fonts = math_fonts(page)
+            clip = pymupdf.TEXT_CLIP if page.clips else 0
+            lines, trailing_hidden = _read_page(pymupdf, page, fonts, flags | clip, math_flags | clip)
+            if page.text_clips and not clip:  # text set as a clipping path: what follows is cut to it
+                clip = pymupdf.TEXT_CLIP
+                lines, trailing_hidden = _read_page(pymupdf, page, fonts, flags | clip, math_flags | clip)
+            if clip:
+                placed_apart(lines, trailing_hidden, words_apart(page, flags, clip_flag=clip), page.rect)
+            if layered is not None:
+                placed_apart(lines, trailing_hidden, words_apart(page, flags, layered[pno]), page.rect,
+                             "in a hidden layer")
             if fonts:
-                # OpenType math draws big delimiters and operators as taller glyphs on the baseline:
-                # their true boxes are needed to place what hangs from them
-                accurate = pymupdf.TEXT_ACCURATE_BBOXES if "umath" in fonts else 0
-                blocks = page.get_text("rawdict", flags=math_flags | accurate, clip=everywhere)["blocks"]
-                lines, trailing_hidden = _page_lines(blocks, page.rect, pno + 1, raw=True)
                 lines = rewrite_lines(lines, page)
-            else:
-                blocks = page.get_text("dict", flags=flags, clip=everywhere)["blocks"]
-                lines, trailing_hidden = _page_lines(blocks, page.rect, pno + 1)
             lines = _join_split_headings(lines)
             page_labels: list[Label] = []
             visible = 0  # characters of visible text on the page
@@ -134,6 +142,8 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
                 raise RejectedFile(f"{name} has more than {limits.max_text_chars:,} characters of text")
     finally:
         doc.close()
+        if layered is not None:
+            layered.close()
     text = "".join(pieces)
     unreadable = None
     if scanned:
@@ -145,11 +155,29 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
                           f"{'have' if len(scanned) > 1 else 'has'} no text layer (scanned?); "
                           f"answers there are left to a TA")
         problems.append(unreadable)
-    if hidden:
-        problems.append(f"{name} holds text a reader cannot see (white, tiny or off the page); "
-                        f"it was not graded")
+    unseen = sorted({h.reason for h in hidden if h.reason != STRUCK_OUT})
+    if unseen:
+        problems.append(f"{name} holds text a reader cannot see ({'; '.join(unseen)}); it was not graded")
+    if any(h.reason == STRUCK_OUT for h in hidden):
+        problems.append(f"{name} has struck-out text; what is struck out is not an answer, and was not graded")
     return Document(source=name, kind="pdf", text=text, grids=grids, pages=page_count, hidden=hidden,
                     unreadable=unreadable, problems=problems, students=students_from_text(text), math=maths)
+
+
+def _read_page(pymupdf, page: CachedPage, fonts: set[str], flags: int, math_flags: int):
+    """The page's lines and trailing hidden text, from "dict" spans, or "rawdict" ones (each glyph)
+    where formulas are rebuilt or a drawn mark may strike single words."""
+    everywhere = pymupdf.INFINITE_RECT()  # and no clip either
+    if not (fonts or marks_drawn(page)):
+        blocks = page.get_text("dict", flags=flags, clip=everywhere)["blocks"]
+        lines, trailing = _page_lines(blocks, page.rect, page.number + 1, page=page)
+        if not page.wants_chars:
+            return lines, trailing
+    # OpenType math draws big delimiters and operators as taller glyphs on the baseline: their true
+    # boxes are needed to place what hangs from them
+    accurate = pymupdf.TEXT_ACCURATE_BBOXES if "umath" in fonts else 0
+    blocks = page.get_text("rawdict", flags=(math_flags if fonts else flags) | accurate, clip=everywhere)["blocks"]
+    return _page_lines(blocks, page.rect, page.number + 1, raw=True, page=page)
 
 
 def _math_spans(line, text: str, start: int, page: int) -> list[MathSpan]:

@@ -8,11 +8,11 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from grader.ingest.grids import checkbox_options, has_checkbox
-from grader.ingest.pdf.visibility import _TINY, _hidden_reason
+from grader.ingest.pdf.visibility import CELL_LABELS, DRAWING, QUICK_FLAGS, TINY, PageVisibility, bare_reason
 
 # a cell label, or a row of labels run together by very tight columns ("1112131415")
 _LABEL = re.compile(r"(?<![\w.,])((?:[1-9][1-9])+)(?![\w.,])")
-_LABELS = frozenset(f"{r}{c}" for r in range(1, 10) for c in range(1, 10))
+_LABELS = CELL_LABELS
 _WHOLE = ((0, 2),)
 # A line holding only a heading's number ("Q1.1)", "3.2", "(a)", "Question 3"), which a PDF may
 # place apart from the rest of its line, or a heading word cut from its number by a line break.
@@ -45,79 +45,95 @@ class _Heading:
 
 
 
-def _page_lines(blocks: list[dict], rect, pno: int, raw: bool = False
+def _page_lines(blocks: list[dict], rect, pno: int, raw: bool = False, page=None
                 ) -> tuple[list[_Line], list[tuple[str, str]]]:
     """The page's visible lines (from get_text "dict" blocks, or "rawdict" ones when `raw`, whose
     horizontal lines then keep their spans for the formula reader), each with the hidden text met
-    since the previous one, and the hidden text after the last line."""
+    since the previous one, and the hidden text after the last line. `page` (a CachedPage) lets
+    visibility judge the text by what the page draws under, over and through it."""
     bounds = bx0, by0, bx1, by1 = (rect.x0, rect.y0, rect.x1, rect.y1)
+    text_lines = [line for block in blocks if block.get("type") == 0 for line in block["lines"]]
+    if raw:
+        for line in text_lines:
+            for sp in line["spans"]:
+                sp["text"] = "".join([c["c"] for c in sp["chars"]])
+    seen = PageVisibility(page, [sp for line in text_lines for sp in line["spans"]]) if page is not None else None
     lines: list[_Line] = []
     hidden: list[tuple[str, str]] = []
-    for block in blocks:
-        if block.get("type") != 0:
-            continue
-        for line in block["lines"]:
-            spans = line["spans"]
-            if raw:
-                for sp in spans:
-                    sp["text"] = "".join([c["c"] for c in sp["chars"]])
-            lx0, ly0, lx1, ly1 = line["bbox"]
-            # fast path: black text of normal size, inside the page (nearly every line)
-            plain = bx0 < lx0 and by0 < ly0 and lx1 < bx1 and ly1 < by1
-            if plain:
-                for sp in spans:
-                    if sp["color"] or sp["size"] < _TINY:
-                        plain = False
-                        break
-            if not plain:
-                kept = []
-                hidden_parts: dict[str, list[str]] = {}
-                for sp in spans:
-                    reason = _hidden_reason(sp, bounds)
-                    if reason:
-                        hidden_parts.setdefault(reason, []).append(sp["text"])
-                    else:
+    for line in text_lines:
+        spans = line["spans"]
+        lx0, ly0, lx1, ly1 = line["bbox"]
+        # fast path: black opaque text of normal size, inside the page, with nothing drawn on or through
+        # it, not set as a clip (nearly every line)
+        plain = bx0 < lx0 and by0 < ly0 and lx1 < bx1 and ly1 < by1
+        if plain:
+            for sp in spans:
+                if (sp["color"] or sp["size"] < TINY or sp.get("alpha", 255) != 255
+                        or sp.get("char_flags", 0) & QUICK_FLAGS):
+                    plain = False
+                    break
+        # a row of cell labels is the grid's own drawing, whatever is drawn on it (grid pages: most lines)
+        clear = seen is None or (plain and seen.grid_page and _labels_only(spans)) or seen.clear(line["bbox"])
+        plain = plain and clear
+        if not plain:
+            kept = []
+            hidden_parts: dict[str, list[str]] = {}
+            last_end: dict[str, float] = {}
+            for whole in spans:
+                judged = seen.judge(whole, clear) if seen is not None else [(whole, bare_reason(whole, bounds))]
+                for sp, reason in judged:
+                    if not reason:
                         kept.append(sp)
-                for reason, texts in hidden_parts.items():
-                    if "".join(texts).strip():
-                        hidden.append((" ".join("".join(texts).split()), reason))
-                if len(kept) != len(spans):
-                    spans = kept
-                    if not spans:
                         continue
-                    lx0, ly0 = min(sp["bbox"][0] for sp in spans), min(sp["bbox"][1] for sp in spans)
-                    lx1, ly1 = max(sp["bbox"][2] for sp in spans), max(sp["bbox"][3] for sp in spans)
-            text = "".join([sp["text"] for sp in spans])
-            if not text.strip():
-                continue
-            labels = []
-            if not _LABEL.search(text):
-                text = _tidy(text)
-            else:
-                pos = 0
-                for sp in spans:
-                    s = sp["text"]
-                    n = len(s)
-                    if n == 2:
-                        found = _WHOLE if s in _LABELS else ()
-                    else:
-                        found = _label_positions(s) if n > 2 else ()
-                    if found:
-                        x0, y0, x1, y1 = sp["bbox"]
-                        style = (sp["color"], bool(sp["flags"] & 16))
-                        for start, end in found:
-                            if end - start == n:
-                                cx, w = (x0 + x1) / 2, x1 - x0
-                            else:  # several words in one span: place the label by its characters
-                                cx = x0 + (x1 - x0) * (start + end) / (2 * n)
-                                w = (x1 - x0) * (end - start) / n
-                            labels.append((s[start:end], cx, (y0 + y1) / 2, w, y1 - y0, style, pos + start))
-                    pos += n
-            horizontal = raw and abs(line["dir"][1]) < 1e-3 and line["dir"][0] > 0
-            lines.append(_Line(text, pno, (lx0, ly0, lx1, ly1), ly1 - ly0, labels, hidden,
-                               spans if horizontal else None))
-            hidden = []
+                    parts = hidden_parts.setdefault(reason, [])
+                    if parts and sp["bbox"][0] - last_end[reason] > 0.2 * sp["size"]:
+                        parts.append(" ")  # pieces apart on the line: words apart
+                    parts.append(sp["text"])
+                    last_end[reason] = sp["bbox"][2]
+            for reason, texts in hidden_parts.items():
+                if reason != DRAWING and "".join(texts).strip():
+                    hidden.append((" ".join("".join(texts).split()), reason))
+            if len(kept) != len(spans) or any(a is not b for a, b in zip(kept, spans)):
+                spans = kept
+                if not spans:
+                    continue
+                lx0, ly0 = min(sp["bbox"][0] for sp in spans), min(sp["bbox"][1] for sp in spans)
+                lx1, ly1 = max(sp["bbox"][2] for sp in spans), max(sp["bbox"][3] for sp in spans)
+        text = "".join([sp["text"] for sp in spans])
+        if not text.strip():
+            continue
+        labels = []
+        if not _LABEL.search(text):
+            text = _tidy(text)
+        else:
+            pos = 0
+            for sp in spans:
+                s = sp["text"]
+                n = len(s)
+                if n == 2:
+                    found = _WHOLE if s in _LABELS else ()
+                else:
+                    found = _label_positions(s) if n > 2 else ()
+                if found:
+                    x0, y0, x1, y1 = sp["bbox"]
+                    style = (sp["color"], bool(sp["flags"] & 16))
+                    for start, end in found:
+                        if end - start == n:
+                            cx, w = (x0 + x1) / 2, x1 - x0
+                        else:  # several words in one span: place the label by its characters
+                            cx = x0 + (x1 - x0) * (start + end) / (2 * n)
+                            w = (x1 - x0) * (end - start) / n
+                        labels.append((s[start:end], cx, (y0 + y1) / 2, w, y1 - y0, style, pos + start))
+                pos += n
+        horizontal = raw and abs(line["dir"][1]) < 1e-3 and line["dir"][0] > 0
+        lines.append(_Line(text, pno, (lx0, ly0, lx1, ly1), ly1 - ly0, labels, hidden,
+                           spans if horizontal else None))
+        hidden = []
     return lines, hidden
+
+
+def _labels_only(spans: list[dict]) -> bool:
+    return all(sp["text"] in _LABELS or not sp["text"].strip() for sp in spans)
 
 
 _OPTION_LINE = re.compile(r"^\s*(?:•\s*)?(?:\[[x ]\]\s*)?\(([a-g])\)")

@@ -6,57 +6,8 @@ from __future__ import annotations
 import re
 
 from grader.ingest.document import GridFinding
-from grader.ingest.grids import Fill, Label, bbox_of, read_cells
+from grader.ingest.grids import Label, bbox_of, read_cells
 from grader.ingest.pdf.layout import _Heading
-
-
-def _fill_rgb(fill) -> tuple[float, float, float] | None:
-    if fill is None:
-        return None
-    if len(fill) == 1:
-        return (fill[0],) * 3
-    if len(fill) == 4:
-        c, m, y, k = fill
-        return ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
-    return tuple(fill[:3])
-
-
-def _fills(drawings: list[dict]) -> list[Fill]:
-    """Every filled area of the page, one per subpath: a TikZ \\fill with several rectangles
-    arrives as one drawing whose bounding box spans the gaps between them."""
-    fills: list[Fill] = []
-    for order, d in enumerate(drawings):
-        rgb = _fill_rgb(d.get("fill"))
-        if rgb is None:
-            continue
-        box: list[float] | None = None
-        last = None
-        for item in d["items"]:
-            kind = item[0]
-            if kind == "re":
-                if box:
-                    fills.append(Fill(*box, rgb, order))
-                    box = None
-                x0, y0, x1, y1 = item[1]
-                fills.append(Fill(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), rgb, order))
-                last = None
-                continue
-            pts = item[1] if kind == "qu" else item[1:]
-            first = pts[0]
-            if kind == "qu" or last is None or abs(first[0] - last[0]) > 0.01 or abs(first[1] - last[1]) > 0.01:
-                if box:
-                    fills.append(Fill(*box, rgb, order))
-                box = [first[0], first[1], first[0], first[1]]
-            for x, y in pts:
-                box[0], box[1] = min(box[0], x), min(box[1], y)
-                box[2], box[3] = max(box[2], x), max(box[3], y)
-            last = pts[-1] if kind != "qu" else None
-            if kind == "qu":
-                fills.append(Fill(*box, rgb, order))
-                box = None
-        if box:
-            fills.append(Fill(*box, rgb, order))
-    return fills
 
 
 Box = tuple[float, float, float, float]
@@ -160,7 +111,8 @@ def _caption(cell: Box, lines: list[tuple[str, Box]], others: list[Box]) -> str 
 def _read_page_grids(page, pno: int, found: list[dict[str, Label]], headings: list[_Heading],
                      lines: list[tuple[str, Box]] = ()) -> list[GridFinding]:
     drawings = page.get_cdrawings()
-    fills = _fills(drawings)
+    # a fill clipped away or at opacity 0 paints nothing: no highlight
+    fills = page.fills()
     sides = _sides(drawings)
     cells = {id(grid): _cell_box(grid) for grid in found}
     out = []
