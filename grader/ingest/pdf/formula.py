@@ -44,7 +44,7 @@ class _Context:
         self.confidence *= factor
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Atom:
     """An element of a region's main line: a glyph, or a structure built from several."""
 
@@ -145,8 +145,15 @@ def _flat(glyphs: list[Glyph]) -> bool:
                and abs(g.base - first.base) < 0.05 * first.size for g in glyphs)
 
 
+_SYMS: dict[tuple[str, str, bool], Sym] = {}  # nodes are frozen values: one per meaning
+
+
 def _atom(g: Glyph) -> _Atom:
-    node = Sym(g.tex, g.role, big=g.big)
+    node = _SYMS.get((g.tex, g.role, g.big))
+    if node is None:
+        if len(_SYMS) > 20_000:  # a hostile file's endless meanings
+            _SYMS.clear()
+        node = _SYMS[(g.tex, g.role, g.big)] = Sym(g.tex, g.role, big=g.big)
     for command in reversed(g.accents):
         node = Accent(command, (node,))
     return _Atom(node, g.x0, g.x1, g.top, g.bottom, None if g.hangs else g.base, g.size, g,
@@ -206,8 +213,9 @@ def _fractions(free: _Ordered, rules_left: _Ordered, atoms: list, ctx: _Context,
     for bar in sorted(rules_left, key=lambda r: -r.width):
         if bar not in rules_left:
             continue
-        others = [r for r in rules_left if r is not bar and _inside(r, bar.x0, bar.x1)]
-        candidates = [g for g in free if _inside(g, bar.x0, bar.x1)] + others
+        lo, hi = bar.x0 - 0.6, bar.x1 + 0.6  # _inside, spelt out: a bar tests every glyph left
+        others = [r for r in rules_left if r is not bar and lo <= (r.x0 + r.x1) / 2 <= hi]
+        candidates = [g for g in free if lo <= (g.x0 + g.x1) / 2 <= hi] + others
         above = _chain([it for it in candidates if it.cy < bar.y], bar.top, upwards=True)
         below = _chain([it for it in candidates if it.cy > bar.y], bar.bottom, upwards=False)
         if above and below:
