@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _DISPLAY = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|multline|eqnarray)\*?\}.*?\\end\{\1\*?\}",
                       re.S)
@@ -79,6 +80,7 @@ def _braced(text: str, start: int) -> tuple[str, int] | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # the same sentences are normalised for every checklist, extract and report
 def normalise_math(text: str) -> str:
     """LaTeX and PDF-extracted math in one spelling, for hints: a plain rewrite, never evaluated."""
     text = _FRAC_SHORT.sub(r"(\1)/(\2)", text)
@@ -146,7 +148,7 @@ def derived_relation(normalised: str) -> str | None:
             depth += 1
         elif ch in _CLOSERS:
             depth = max(0, depth - 1)
-        elif depth == 0 and _RELATION.match(normalised, i) and _RELATION.match(normalised, i).start() == i:
+        elif depth == 0 and ch in "=≤≥<>" and _RELATION.match(normalised, i):  # a relation starts only there
             sides.append(normalised[last:i])
             relations.append(ch)
             last = i + 1
