@@ -120,6 +120,7 @@ class _Sentences:
         # before a match negate it, are worked out once
         self._forms_of: dict[int, list[tuple[str, bool]]] = {}
         self._negated: dict[tuple[int, int, int], bool] = {}
+        self._joined: str | None = None
 
     def _forms(self, index: int) -> list[tuple[str, bool]]:
         forms = self._forms_of.get(index)
@@ -149,7 +150,10 @@ class _Sentences:
         'keywords' when it is a term in a list of keywords, 'negated' when the words before it
         negate it, else None)."""
         out = []
-        finditer = _regex(pattern, re.I).finditer
+        rx = _regex(pattern, re.I)
+        if _ANCHORED.search(pattern) is None and rx.search(self._all_forms()) is None:
+            return out  # found in no form: most hints, for most sentences
+        finditer = rx.finditer
         for index in range(len(self.units)):
             for number, (form, counts) in enumerate(self._forms(index)):
                 for m in finditer(form):
@@ -158,6 +162,14 @@ class _Sentences:
                         else None)
                     out.append((index, number, m, why))
         return out
+
+    def _all_forms(self) -> str:
+        """Every form of every unit, one a line: a pattern without anchors or lookarounds that
+        matches in a form matches here too (a line break is no word character), so one search
+        tells that a hint is nowhere."""
+        if self._joined is None:
+            self._joined = "\n".join(form for index in range(len(self.units)) for form, _ in self._forms(index))
+        return self._joined
 
     def _negated_at(self, index: int, number: int, form: str, start: int) -> bool:
         key = (index, number, start)
@@ -217,6 +229,11 @@ class _Sentences:
         texts = [" ".join(self.units), " ".join(self.normalised)] + ([" ".join(self.glossed)] if self.glossed else [])
         search = _regex(pattern, re.I | re.S).search
         return any(search(t) for t in texts)
+
+
+# What may make a pattern match in a form and not in the forms joined by line breaks: anchors and
+# lookarounds see the characters around the form ("^" in a character class is taken as one too).
+_ANCHORED = re.compile(r"[\^$]|\\[AZ]|\(\?[<=!]")
 
 
 @lru_cache(maxsize=4096)
