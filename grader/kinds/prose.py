@@ -151,7 +151,7 @@ class _Sentences:
         negate it, else None)."""
         out = []
         rx = _regex(pattern, re.I)
-        if _ANCHORED.search(pattern) is None and rx.search(self._all_forms()) is None:
+        if not _sees_around(pattern) and rx.search(self._all_forms()) is None:
             return out  # found in no form: most hints, for most sentences
         finditer = rx.finditer
         for index in range(len(self.units)):
@@ -231,9 +231,29 @@ class _Sentences:
         return any(search(t) for t in texts)
 
 
-# What may make a pattern match in a form and not in the forms joined by line breaks: anchors and
-# lookarounds see the characters around the form ("^" in a character class is taken as one too).
-_ANCHORED = re.compile(r"[\^$]|\\[AZ]|\(\?[<=!]")
+@lru_cache(maxsize=4096)
+def _sees_around(pattern: str) -> bool:
+    """Whether a pattern may match in a form and not in the forms joined by line breaks: it anchors
+    (^, $, \\A, \\Z outside a character class) or looks around ((?=, (?!, (?<=, (?<!)."""
+    i, in_class, class_start = 0, False, False  # class_start: "]" here is a member, not the end
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            if not in_class and pattern[i + 1:i + 2] in ("A", "Z"):
+                return True
+            i += 2
+            class_start = False
+            continue
+        if in_class:
+            if ch == "]" and not class_start:
+                in_class = False
+            class_start = class_start and ch == "^"
+        elif ch == "[":
+            in_class, class_start = True, True
+        elif ch in "^$" or pattern.startswith(("(?=", "(?!", "(?<"), i):
+            return True
+        i += 1
+    return False
 
 
 @lru_cache(maxsize=4096)
