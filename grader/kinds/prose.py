@@ -167,8 +167,9 @@ class _Sentences:
         """Every form of every unit, one a line: a pattern without anchors or lookarounds that
         matches in a form matches here too (a line break is no word character), so one search
         tells that a hint is nowhere."""
-        if self._joined is None:
-            self._joined = "\n".join(form for index in range(len(self.units)) for form, _ in self._forms(index))
+        if self._joined is None:  # each different form once: as written and normalised are often alike
+            self._joined = "\n".join(dict.fromkeys(form for index in range(len(self.units))
+                                                   for form, _ in self._forms(index)))
         return self._joined
 
     def _negated_at(self, index: int, number: int, form: str, start: int) -> bool:
