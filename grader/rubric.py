@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from grader import authored, safe_yaml
@@ -25,6 +25,9 @@ from grader.kinds.context_ref import resolve_context
 from grader.part_ids import question_of
 from grader.analyses.review_sections import ReviewSettings
 from grader.mathexpr.context import ContextDecl
+
+if TYPE_CHECKING:
+    import yaml
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
@@ -331,11 +334,21 @@ def _check_reference_exists(spec: str, base: Path = Path(".")) -> None:
 
 # ---------------------------------------------------------------- loading with line numbers
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping key and sequence item."""
+@cache
+def _line_loader() -> type:
+    """A safe loader that remembers the line of every mapping key and sequence item (made when
+    first needed: a remembered rubric reads no YAML)."""
+    import yaml
+
+    class _LineLoader(yaml.SafeLoader):
+        pass
+
+    _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    return _LineLoader
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+def _construct_mapping(loader, node: yaml.MappingNode) -> dict:
     mapping = {}
     lines = {}
     for key_node, value_node in node.value:
@@ -346,15 +359,11 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
     return mapping
 
 
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> list:
+def _construct_sequence(loader, node: yaml.SequenceNode) -> list:
     items = [loader.construct_object(child, deep=True) for child in node.value]
     loader.lines[id(items)] = (node.start_mark.line + 1,
                                {i: child.start_mark.line + 1 for i, child in enumerate(node.value)})
     return items
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def _walk(data: Any, loc: tuple):
@@ -415,7 +424,7 @@ MAX_RUBRIC_VALUES = 500_000
 
 def _with_lines(text: str) -> tuple[Any, dict[int, tuple[int, dict]]]:
     """The rubric's data and the line of every key and item: slower, used only to place an error."""
-    loader = _LineLoader(text)
+    loader = _line_loader()(text)
     loader.lines = {}
     try:
         return loader.get_single_data(), loader.lines
@@ -485,6 +494,8 @@ def load_rubric(path: str | Path) -> Rubric:
     remembered = _recall(path, raw)
     if remembered is not None:
         return remembered
+    import yaml
+
     try:
         text = raw.decode("utf-8")
         data = safe_yaml.load(text, "the rubric", MAX_RUBRIC_BYTES, MAX_RUBRIC_VALUES)

@@ -94,7 +94,7 @@ class Outcome:
 class StrictModel(BaseModel):
     """Rubric models reject unknown fields, so a misspelt setting is an error, not a silent default."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class NoSettings(StrictModel):
