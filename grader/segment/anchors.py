@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from itertools import compress
 
 from grader.segment.question_text import QuestionText, word_matches
 
@@ -73,12 +74,9 @@ def align(text: str, model: QuestionText) -> list[Run]:
     if model.empty or not text:
         return []
     found, words = word_matches(text)
-    seeds = []
-    get = model.grams.get
-    for i, gram in enumerate(zip(words, words[1:], words[2:])):
-        js = get(gram)
-        if js:  # the question text's word indices, increasing: taken in _chain's order
-            seeds.extend((i, j) for j in reversed(js))
+    hits = list(map(model.grams.get, zip(words, words[1:], words[2:])))
+    # the question text's word indices of each trigram increase: reversed, they come in _chain's order
+    seeds = [(i, j) for i in compress(range(len(hits)), hits) for j in reversed(hits[i])]
     if not seeds:
         return []
     chain = _chain(seeds)
