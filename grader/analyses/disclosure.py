@@ -427,13 +427,9 @@ def sentences(text: str) -> list[tuple[int, int]]:
     last = 0
     for m in list(_SENTENCE_END.finditer(text)) + [None]:
         end = len(text) if m is None else m.end()
-        start = last
+        piece = text[last:end]
+        start, stop = end - len(piece.lstrip()), last + len(piece.rstrip())  # blanks around it left out
         last = end
-        while start < end and text[start].isspace():
-            start += 1
-        stop = end
-        while stop > start and text[stop - 1].isspace():
-            stop -= 1
         if stop > start:
             spans.append((start, stop))
     return spans
