@@ -134,6 +134,7 @@ def word_count(text: str) -> int:
 # A chain's relations, at the top level of brackets: "L_K = E[...] ≤ log E[...] = ... = log p(x)".
 _RELATION = re.compile(r"(?<![<>≤≥=!])(=|≤|≥|<|>)(?![<>≤≥=])")
 _OPENERS, _CLOSERS = "([{", ")]}"
+_CHAIN_CHARS = re.compile(r"[(\[{)\]}=≤≥<>]")
 
 
 def derived_relation(normalised: str) -> str | None:
@@ -143,12 +144,13 @@ def derived_relation(normalised: str) -> str | None:
     if len(normalised) > 3000:
         return None
     sides, relations, depth, last = [], [], 0, 0
-    for i, ch in enumerate(normalised):
+    for m in _CHAIN_CHARS.finditer(normalised):  # only brackets and relations change anything
+        ch, i = m.group(), m.start()
         if ch in _OPENERS:
             depth += 1
         elif ch in _CLOSERS:
             depth = max(0, depth - 1)
-        elif depth == 0 and ch in "=≤≥<>" and _RELATION.match(normalised, i):  # a relation starts only there
+        elif depth == 0 and _RELATION.match(normalised, i):
             sides.append(normalised[last:i])
             relations.append(ch)
             last = i + 1
