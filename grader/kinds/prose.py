@@ -275,11 +275,11 @@ class ProseKind(Kind):
     needs_key = False
     TEMPLATE = """
 {% if ctx["items"] %}<ul class="checklist">
-  {% for item in ctx["items"] %}<li class="{{ 'found' if item.found else 'notfound' }}">{{ "✔" if item.found else "✘" }} {{ item.description }}
-    {% for quote in item.evidence %}<blockquote>{{ quote }}</blockquote>{% endfor %}</li>{% endfor %}
+  {% for item in ctx["items"] %}<li class="{{ 'found' if item["found"] else 'notfound' }}">{{ "✔" if item["found"] else "✘" }} {{ item["description"] }}
+    {% for quote in item["evidence"] %}<blockquote>{{ quote }}</blockquote>{% endfor %}</li>{% endfor %}
 </ul>{% endif %}
 {% for quote in ctx.get("false_proofs", []) %}<p class="small"><b>Known false argument:</b></p><blockquote>{{ quote }}</blockquote>{% endfor %}
-<p class="muted">{{ ctx.words }} words.</p>"""
+<p class="muted">{{ ctx["words"] }} words.</p>"""
 
     def extract(self, fragment: Fragment, component) -> Extracted:
         text = fragment.structured if isinstance(fragment.structured, str) else fragment.text

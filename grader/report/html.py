@@ -30,6 +30,7 @@ ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # the package's templates do not change while it runs: no stat per page
 )
 ENV.filters["points"] = lambda v: f"{v:g}"
 
