@@ -14,7 +14,7 @@ import math
 import re
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
@@ -25,9 +25,6 @@ from grader.kinds.context_ref import resolve_context
 from grader.part_ids import question_of
 from grader.analyses.review_sections import ReviewSettings
 from grader.mathexpr.context import ContextDecl
-
-if TYPE_CHECKING:
-    import yaml
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
@@ -340,15 +337,13 @@ def _line_loader() -> type:
     first needed: a remembered rubric reads no YAML)."""
     import yaml
 
-    class _LineLoader(yaml.SafeLoader):
-        pass
-
-    _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-    _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-    return _LineLoader
+    loader = type("_LineLoader", (yaml.SafeLoader,), {})
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    return loader
 
 
-def _construct_mapping(loader, node: yaml.MappingNode) -> dict:
+def _construct_mapping(loader, node) -> dict:  # a yaml.MappingNode
     mapping = {}
     lines = {}
     for key_node, value_node in node.value:
@@ -359,7 +354,7 @@ def _construct_mapping(loader, node: yaml.MappingNode) -> dict:
     return mapping
 
 
-def _construct_sequence(loader, node: yaml.SequenceNode) -> list:
+def _construct_sequence(loader, node) -> list:  # a yaml.SequenceNode
     items = [loader.construct_object(child, deep=True) for child in node.value]
     loader.lines[id(items)] = (node.start_mark.line + 1,
                                {i: child.start_mark.line + 1 for i, child in enumerate(node.value)})
@@ -494,7 +489,7 @@ def load_rubric(path: str | Path) -> Rubric:
     remembered = _recall(path, raw)
     if remembered is not None:
         return remembered
-    import yaml
+    import yaml  # only to validate: a remembered rubric reads no YAML
 
     try:
         text = raw.decode("utf-8")
