@@ -177,9 +177,9 @@ class Kind(ABC):
         return SUMMARY[status]
 
 
-# The kinds imported so far. A kind named X lives in grader/kinds/X.py and registers itself when
-# that module is imported: on first use (get_kind), so that `grader check` on a file whose rubric
-# has no check function does not import what only those need; all_kinds() imports every one.
+# The kinds imported so far. A kind registers itself when its module is imported, and modules are
+# imported on first use (get_kind: grader/kinds/<name>.py first, else every module), so that
+# `grader check` on a file whose rubric has no check function does not import what only those need.
 REGISTRY: dict[str, Kind] = {}
 
 
@@ -194,7 +194,7 @@ def get_kind(name: str) -> Kind:
     if kind is None:
         if name.isidentifier() and name in _kind_modules():
             import_module(f"grader.kinds.{name}")
-        kind = REGISTRY[name]
+        kind = REGISTRY.get(name) or all_kinds()[name]  # or a kind whose module has another name
     return kind
 
 
