@@ -9,7 +9,9 @@ from functools import lru_cache
 
 _DISPLAY = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|multline|eqnarray)\*?\}.*?\\end\{\1\*?\}",
                       re.S)
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!i\.e\.)(?<!e\.g\.)(?<!cf\.)\s+(?=[A-Z\\$(\"“])|\n\s*\n")
+# Opens on the space after a sentence and looks behind it from there: a pattern that opens on a
+# lookbehind is tried at every position of the text.
+_SENTENCE_END = re.compile(r"\s(?<=[.!?]\s)(?<!i\.e\.\s)(?<!e\.g\.\s)(?<!cf\.\s)\s*(?=[A-Z\\$(\"“])|\n\s*\n")
 
 
 def units(text: str, raw: bool = False) -> list[str]:
