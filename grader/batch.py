@@ -134,7 +134,7 @@ class _Worker:
         # so that this worker sees the end of the pipe when the batch is gone
         processes.parent_only(self.conn.fileno())
         self.proc = ctx.Process(target=target, args=(child, *args), daemon=True)
-        self.proc.start()
+        processes.start(self.proc)
         child.close()
         self.task: int | None = None
         self.started = 0.0

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.analyses.disclosure import apply_ai_penalty, find_disclosures
 from grader.ingest.document import Document
 from grader.ingest.limits import DEFAULT_LIMITS, Limits
 from grader.ingest.submission import Submission, read_submission
@@ -213,6 +212,8 @@ def grade_submission(sub: Submission, rubric: Rubric, key: Key, overrides: list[
             components.append(result)
         parts.append(combine(part.id, part.title, part.points, components, part.visibility))
     annotate_review(parts, docs, rubric, question_text_of(rubric))
+    from grader.analyses.disclosure import apply_ai_penalty, find_disclosures  # not needed by `grader check`
+
     disclosures = find_disclosures(docs, rubric, question_text_of(rubric))
     apply_ai_penalty(parts, disclosures, rubric)  # only when the rubric sets one; before overrides
     problems += apply_overrides(sub.id, parts, list(overrides))

@@ -7,6 +7,8 @@ run that started them.
   and closes the descriptors that belong to the parent only (its end of every other worker's pipe,
   the output folder's lock): a forked child keeps a copy of every descriptor, and a pipe end
   kept open by a sibling is what left workers blocked forever when a batch died.
+- `start(proc)` starts one with the parent's heap frozen out of the garbage collector (a forked
+  child that walks it copies it, page by page).
 - `call_with_timeout(fn, *args, timeout=...)` runs one function in such a child and returns its
   value, or raises `ChildFailed` (time limit, crash, memory) with a reason for a person: the
   one-file `grade`, `check` and `gradescope run` hold `--timeout` this way.
@@ -14,6 +16,7 @@ run that started them.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import signal
@@ -78,6 +81,17 @@ def child_setup(parent: int, keep: tuple[int, ...] = ()) -> None:
     _cap_memory()
 
 
+def start(proc) -> None:
+    """Start a child process with this process's objects frozen out of the garbage collector
+    (gc.freeze) while it forks: the child's collections then never walk the heap it inherited
+    (work, and pages copied one by one); this process's collector is as before afterwards."""
+    gc.freeze()
+    try:
+        proc.start()
+    finally:
+        gc.unfreeze()
+
+
 def context():
     """fork where it is safe (quick: the child inherits loaded modules); spawn when this process
     runs other threads, since forking one that holds a lock in another thread can deadlock."""
@@ -111,7 +125,7 @@ def call_with_timeout(fn: Callable, *args: Any, timeout: float | None) -> Any:
     proc = ctx.Process(target=_run_child, args=(theirs, os.getpid(), fn, args), daemon=True)
     parent_only(mine.fileno())
     try:
-        proc.start()
+        start(proc)
         theirs.close()
         ready = mine.poll(timeout)
         if not ready:

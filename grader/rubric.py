@@ -12,15 +12,15 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from grader import authored, safe_yaml
 from grader.paths import RubricError, default_rubric_path, rubric_files  # noqa: F401  (callers import them here)
-from grader.kinds.base import REGISTRY, StrictModel, get_kind
+from grader.kinds.base import StrictModel, all_kinds, get_kind
 from grader.kinds.context_ref import resolve_context
 from grader.part_ids import question_of
 from grader.analyses.review_sections import ReviewSettings
@@ -78,14 +78,15 @@ class Component(StrictModel):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
-        get_kind("grid")  # make sure every kind has registered
-        if value not in REGISTRY:
-            raise ValueError(f"unknown answer kind {value!r}; known kinds: {', '.join(sorted(REGISTRY))}")
+        try:
+            get_kind(value)
+        except KeyError:
+            raise ValueError(f"unknown answer kind {value!r}; known kinds: {', '.join(sorted(all_kinds()))}") from None
         return value
 
     @model_validator(mode="after")
     def _kind_settings(self, info: ValidationInfo) -> Component:
-        kind = REGISTRY[self.kind]
+        kind = get_kind(self.kind)
         settings = kind.Settings.model_validate(self.settings or {}, context=info.context)
         object.__setattr__(self, "settings", settings)
         for mistake in self.mistakes:
@@ -101,7 +102,7 @@ class Component(StrictModel):
         return self
 
     def when(self, mistake: Mistake) -> Any:
-        return REGISTRY[self.kind].When.model_validate(mistake.when)
+        return get_kind(self.kind).When.model_validate(mistake.when)
 
 
 class SelfCheck(StrictModel):
@@ -330,11 +331,19 @@ def _check_reference_exists(spec: str, base: Path = Path(".")) -> None:
 
 # ---------------------------------------------------------------- loading with line numbers
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping key and sequence item."""
+@cache
+def _line_loader() -> type:
+    """A safe loader that remembers the line of every mapping key and sequence item (made when
+    first needed: a remembered rubric reads no YAML)."""
+    import yaml
+
+    loader = type("_LineLoader", (yaml.SafeLoader,), {})
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    return loader
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+def _construct_mapping(loader, node) -> dict:  # a yaml.MappingNode
     mapping = {}
     lines = {}
     for key_node, value_node in node.value:
@@ -345,15 +354,11 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
     return mapping
 
 
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> list:
+def _construct_sequence(loader, node) -> list:  # a yaml.SequenceNode
     items = [loader.construct_object(child, deep=True) for child in node.value]
     loader.lines[id(items)] = (node.start_mark.line + 1,
                                {i: child.start_mark.line + 1 for i, child in enumerate(node.value)})
     return items
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def _walk(data: Any, loc: tuple):
@@ -414,7 +419,7 @@ MAX_RUBRIC_VALUES = 500_000
 
 def _with_lines(text: str) -> tuple[Any, dict[int, tuple[int, dict]]]:
     """The rubric's data and the line of every key and item: slower, used only to place an error."""
-    loader = _LineLoader(text)
+    loader = _line_loader()(text)
     loader.lines = {}
     try:
         return loader.get_single_data(), loader.lines
@@ -484,6 +489,8 @@ def load_rubric(path: str | Path) -> Rubric:
     remembered = _recall(path, raw)
     if remembered is not None:
         return remembered
+    import yaml  # only to validate: a remembered rubric reads no YAML
+
     try:
         text = raw.decode("utf-8")
         data = safe_yaml.load(text, "the rubric", MAX_RUBRIC_BYTES, MAX_RUBRIC_VALUES)
@@ -537,8 +544,9 @@ def _content_hash(raw: bytes, files: dict[str, Path], question_text: str | None)
 def _report(path: Path, data: dict, lines: dict, exc: ValidationError) -> str:
     """Every error, one line each: file:line: field: message."""
     out: list[str] = []
+    kinds = all_kinds()
     for error in exc.errors():
-        loc = tuple(step for step in error["loc"] if not (isinstance(step, str) and step in REGISTRY))
+        loc = tuple(step for step in error["loc"] if not (isinstance(step, str) and step in kinds))
         # pydantic adds the model name for unions and "function-after" validators: skip those steps
         loc = tuple(s for s in loc if not (isinstance(s, str) and ("[" in s or s.startswith("function-"))))
         line = _line_of(data, loc, lines)
@@ -561,10 +569,10 @@ def json_schema() -> dict:
 
     from pydantic import create_model
 
-    get_kind("grid")  # every kind registered
+    kinds = all_kinds()
     components, short_parts = [], []
-    for name in sorted(REGISTRY):
-        kind = REGISTRY[name]
+    for name in sorted(kinds):
+        kind = kinds[name]
         label = "".join(word.title() for word in re.split(r"[_-]", name))
         mistake = create_model(f"{label}Mistake", __base__=Mistake, when=(kind.When, ...))
         fields = {"kind": (Literal[name], ...), "settings": (kind.Settings | None, None),

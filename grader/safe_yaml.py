@@ -10,11 +10,13 @@ size of each anchored node memoised), and refuses it past a cap before construct
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# PyYAML is imported when a document is read, not with this module: `grader check` on a Markdown
+# file with a remembered rubric reads no YAML at all.
 
 MAX_DEPTH = 100  # nesting levels; libyaml itself stops at 1000, Python's recursion at about as many
 
@@ -26,6 +28,8 @@ class YamlRefused(ValueError):
 def _expanded_size(root: yaml.Node, max_nodes: int, what: str) -> int:
     """Nodes of the document with every alias expanded, without expanding anything (iterative:
     a deep document cannot exhaust the stack)."""
+    import yaml
+
     sizes: dict[int, int] = {}
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
     while stack:
@@ -60,7 +64,9 @@ def load_with_node(text: str | bytes, what: str, max_bytes: int,
     if size > max_bytes:
         raise YamlRefused(f"{what} is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:g} MB "
                           "such a file may be; it was not read")
-    loader = _LOADER(text)
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:

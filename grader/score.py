@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from grader import safe_yaml
 
 if TYPE_CHECKING:  # the answer kinds are not needed to read an overrides file
@@ -146,6 +144,8 @@ def _rows(path: Path, text: str) -> list[tuple[int, Any]]:
             rows.append((line, row))
             line = reader.line_num + 1
         return rows
+    import yaml  # only for an overrides file
+
     try:
         data, node = safe_yaml.load_with_node(text, "the overrides file", MAX_OVERRIDES_BYTES, 2_000_000)
     except safe_yaml.YamlRefused as exc:

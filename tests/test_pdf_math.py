@@ -161,6 +161,29 @@ def test_any_soup_of_glyphs_reads_without_failing(chars, bars):
     assert 0.0 <= reading.confidence <= 1.0 and isinstance(reading.latex, str)
 
 
+def _soup(chars, allocate_backwards: bool) -> list[Glyph]:
+    """The glyphs of `chars`, each printed twice at one place (a PDF's fake bold), the objects
+    made first to last or last to first (so that their memory addresses run the other way)."""
+    order = list(range(len(chars)))
+    made = {}
+    for i in (reversed(order) if allocate_backwards else order):
+        c, x, y, size, font = chars[i]
+        tex, role = meaning(c, font)
+        made[i] = [Glyph(c, tex, role, x, x + 0.5 * size, y - ASCENT * size, y + DESCENT * size, y, size,
+                         family(font), font) for _ in range(2)]
+    return [g for i in order for g in made[i]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ab+=(1∑/"), st.sampled_from([0.0, 3.0, 6.0]), st.sampled_from([20.0, 24.0]),
+                          st.sampled_from([7.0, 10.0]), st.sampled_from(["CMMI10", "CMEX10", "CMR10"])),
+                min_size=2, max_size=12))
+def test_the_same_glyphs_read_the_same_whatever_their_memory_addresses(chars):
+    forwards = read(_soup(chars, False), [])
+    backwards = read(_soup(chars, True), [])
+    assert (forwards.latex, forwards.confidence) == (backwards.latex, backwards.confidence)
+
+
 # ------------------------------------------------------------------------------ boxes and equations
 
 @given(st.lists(st.sampled_from(["a = b", r"\frac{1}{2}", "x", r"\boxed{", "}", "{", " "]), max_size=20))

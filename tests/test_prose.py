@@ -4,13 +4,15 @@ correct > partial > false, and the evidence must quote the sentences that carry 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.kinds import get_kind
 from grader.kinds.base import Fragment
-from grader.kinds.prose import normalise_math, units
+from grader.kinds.prose import DEFAULT_GOALS, _Sentences, normalise_math, units
 
 
 def prose_component(rubric, part_id: str):
@@ -236,3 +238,24 @@ def test_formulas_are_shown_in_plain_words():
 
     shown = readable(r"Hence \[ D^* = \arg\max_D \mathbb{E}_{x\sim p_1}[\log D(x)] \] and $\frac{1}{K}\sum_j w_j$.")
     assert "arg max" in shown and "(1)/(K)" in shown and "\\" not in shown and "$" not in shown
+
+
+# A hint is first looked for in all the answer's forms at once (grader/kinds/prose.py): it must be
+# found exactly where looking sentence by sentence finds it, anchors and lookarounds included.
+_HINT_ATOMS = ["jacobian", "cancel", r"\bKL\b", "not", r"log\s*p", r"\(a\)/\(b\)", "≤", r"^we", r"use\.$", r"[^.]{0,9}s",
+               r"(?<=the )\w+", r"(?!x)e", r"[^a-z]", "x = y", r"\w+ \w+", r"\d", r"E\[", r"[\]^]", r"\AOn", r"as\.\Z"]
+_ANSWER_WORDS = ["jacobian", "cancel", "KL", "not", "without", "is", "the", "$x = y$", r"\frac{a}{b}", "≤", "log p",
+                 "E[x]", ",", ";", "Keywords:", "we", "use", "\n\n", "-", "(a)", "unbiased", "on", "n'est", "pas", "as"]
+_SENTENCE = st.tuples(st.sampled_from(["We", "On", "The", "x", "$x$"]),
+                      st.lists(st.sampled_from(_ANSWER_WORDS), max_size=6)).map(lambda s: " ".join([s[0], *s[1]]) + ".")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SENTENCE, min_size=1, max_size=5), st.lists(st.sampled_from(_HINT_ATOMS), min_size=1, max_size=2),
+       st.booleans())
+def test_a_hint_is_found_where_each_sentence_shows_it(sentences, atoms, mentions_count):
+    pattern = "|".join(atoms)
+    sentences = _Sentences(" ".join(sentences), DEFAULT_GOALS, mentions_count)
+    expected = [(i, f, m.span()) for i in range(len(sentences.units))
+                for f, (form, _) in enumerate(sentences._forms(i)) for m in re.finditer(pattern, form, re.I)]
+    assert [(i, f, m.span()) for i, f, m, _ in sentences.matches(pattern)] == expected

@@ -174,8 +174,10 @@ _ALL = re.compile(r"\b(?:all|every|each|the\s+(?:whole|entire))\s+(?:the\s+)?(?:
                   r"\btoutes\s+les\s+(?:questions|r[ée]ponses)\b|\bl['’]ensemble\s+du\s+devoir\b|\bthroughout\b", re.I)
 # A sentence ends at . ! ? before a blank, at a blank line, or at a line break unless the text goes on
 # in the next line ("...improve the\nquality of my writing."). "4.6" ends no sentence.
-_SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)(?<!\bcf)(?<!\bvs)(?<!\bex)(?<!\betc)[.!?]+(?=\s|$)"
-                           r"|\n[ \t]*\n|\n(?![ \t]*[a-zà-ÿ(])|(?<![\w,;'’(-])\n", re.M)
+# Each branch opens on the character it ends a sentence with, and looks behind it from there
+# ("e.g." is no end): a pattern that opens on a lookbehind is tried at every position of the text.
+_SENTENCE_END = re.compile(r"[.!?](?<!e\.g.)(?<!i\.e.)(?<!\bcf.)(?<!\bvs.)(?<!\bex.)(?<!\betc.)[.!?]*(?=\s|$)"
+                           r"|\n[ \t]*\n|\n(?![ \t]*[a-zà-ÿ(])|\n(?<![\w,;'’(-]\n)", re.M)
 
 
 @dataclass(frozen=True)
@@ -427,13 +429,9 @@ def sentences(text: str) -> list[tuple[int, int]]:
     last = 0
     for m in list(_SENTENCE_END.finditer(text)) + [None]:
         end = len(text) if m is None else m.end()
-        start = last
+        piece = text[last:end]
+        start, stop = end - len(piece.lstrip()), last + len(piece.rstrip())  # blanks around it left out
         last = end
-        while start < end and text[start].isspace():
-            start += 1
-        stop = end
-        while stop > start and text[stop - 1].isspace():
-            stop -= 1
         if stop > start:
             spans.append((start, stop))
     return spans

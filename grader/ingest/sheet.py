@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from grader import safe_yaml
 from grader.ingest.document import Document
 from grader.ingest.limits import RejectedFile
@@ -34,6 +32,8 @@ def read_sheet(path: Path) -> Document:
         raise RejectedFile(f"{path.name} is not a valid answer sheet: it is {size / 1e6:.1f} MB, more than "
                            f"the {MAX_SHEET_BYTES / 1e6:g} MB an answer sheet may be")
     text, problems = decode(path.read_bytes(), path.name)
+    import yaml  # here: reading a Markdown or text file needs no YAML
+
     try:
         if path.suffix.lower() == ".json":
             data: Any = json.loads(text)

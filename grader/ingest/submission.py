@@ -17,8 +17,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from grader import safe_yaml
 from grader.ingest.document import Document, tidied
 from grader.ingest.limits import DEFAULT_LIMITS, Limits, RejectedFile
@@ -93,6 +91,8 @@ MAX_METADATA_VALUES = 5_000_000
 
 
 def _gradescope_students(folder: Path) -> dict[str, list[dict[str, str]]]:
+    import yaml  # only an export's metadata is YAML here
+
     path = folder / "submission_metadata.yml"
     try:
         if path.stat().st_size > MAX_METADATA_BYTES:

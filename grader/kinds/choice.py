@@ -91,9 +91,9 @@ class ChoiceKind(Kind):
     When = ChoiceWhen
     TEMPLATE = """
 <table class="choices">
-  <tr><th>Option</th><th>You selected</th>{% if ctx.show_key %}<th>Expected</th>{% endif %}</tr>
-  {% for o in ctx.options %}
-  <tr class="{{ o.css }}"><td><b>({{ o.id }})</b> {{ o.text }}</td><td>{{ "✔" if o.selected else "" }}</td>{% if ctx.show_key %}<td>{{ "✔" if o.expected else "" }}</td>{% endif %}</tr>
+  <tr><th>Option</th><th>You selected</th>{% if ctx["show_key"] %}<th>Expected</th>{% endif %}</tr>
+  {% for o in ctx["options"] %}
+  <tr class="{{ o["css"] }}"><td><b>({{ o["id"] }})</b> {{ o["text"] }}</td><td>{{ "✔" if o["selected"] else "" }}</td>{% if ctx["show_key"] %}<td>{{ "✔" if o["expected"] else "" }}</td>{% endif %}</tr>
   {% endfor %}
 </table>"""
 

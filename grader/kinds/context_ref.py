@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from grader.mathexpr.context import ContextDecl
@@ -49,6 +48,8 @@ def _load_file(relative: str, info_context: dict | None) -> ContextDecl:
         raise ValueError(f"context file {relative!r} not found beside the rubric ({base})")
     if not path.resolve().is_relative_to(base.resolve()) and path.resolve() != (PROJECT_RUBRICS / LEGACY_CONTEXT).resolve():
         raise ValueError(f"context file {relative!r} must be inside the rubric's folder")
+    import yaml  # only when a rubric is validated, never for a remembered one
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         decl = ContextDecl.model_validate(data)

@@ -55,12 +55,12 @@ class ExpressionKind(Kind):
     When = ExpressionWhen
     TEMPLATE = """
 <div class="expression">
-  {% if ctx.latex %}<p>Your answer, as written:</p><pre class="latex">{{ ctx.latex }}</pre>{% endif %}
-  {% if ctx.plain %}<p>read as: <code>{{ ctx.plain }}</code></p>{% endif %}
-  {% if ctx.problem %}<p class="muted">Not read: {{ ctx.problem }}</p>{% endif %}
-  {% if ctx.key_latex %}<p>Expected:</p><pre class="latex">{{ ctx.key_latex }}</pre>
-  <p>that is: <code>{{ ctx.key_plain }}</code></p>{% endif %}
-  {% if ctx.check %}<p class="small">Check: {{ ctx.check }}</p>{% endif %}
+  {% if ctx["latex"] %}<p>Your answer, as written:</p><pre class="latex">{{ ctx["latex"] }}</pre>{% endif %}
+  {% if ctx["plain"] %}<p>read as: <code>{{ ctx["plain"] }}</code></p>{% endif %}
+  {% if ctx["problem"] %}<p class="muted">Not read: {{ ctx["problem"] }}</p>{% endif %}
+  {% if ctx["key_latex"] %}<p>Expected:</p><pre class="latex">{{ ctx["key_latex"] }}</pre>
+  <p>that is: <code>{{ ctx["key_plain"] }}</code></p>{% endif %}
+  {% if ctx["check"] %}<p class="small">Check: {{ ctx["check"] }}</p>{% endif %}
 </div>"""
 
     # ------------------------------------------------------------------ key

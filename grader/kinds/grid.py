@@ -133,12 +133,12 @@ class GridKind(Kind):
     When = GridWhen
     TEMPLATE = """
 <div class="grids">
-  {% for g in ctx.grids %}
+  {% for g in ctx["grids"] %}
   <figure class="grid-fig"><table class="grid">
-    {% for row in g.rows %}<tr>{% for cell in row %}<td class="{{ cell.css }}" title="{{ cell.title }}">{{ cell.label }}</td>{% endfor %}</tr>{% endfor %}
-  </table><figcaption>{{ g.caption }}</figcaption></figure>
+    {% for row in g["rows"] %}<tr>{% for cell in row %}<td class="{{ cell["css"] }}" title="{{ cell["title"] }}">{{ cell["label"] }}</td>{% endfor %}</tr>{% endfor %}
+  </table><figcaption>{{ g["caption"] }}</figcaption></figure>
   {% endfor %}
-  {% if not ctx.grids %}<p class="muted">No grid could be read.</p>{% endif %}
+  {% if not ctx["grids"] %}<p class="muted">No grid could be read.</p>{% endif %}
 </div>"""
 
     def prepare(self, key: Any, settings: GridSettings) -> dict:

@@ -7,6 +7,7 @@ unless the rubric marks the component automatic. Known false proofs carry their 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
@@ -99,8 +100,13 @@ class _Sentences:
     a hint matched where the words before it negate it shows no step (prose_claims.py)."""
 
     def __init__(self, text: str, goals: list[str], mentions_count: bool = False):
-        raw = [u for u in units(text, raw=True) if not any(re.search(g, " ".join(u.split()), re.I) for g in goals)]
-        self.units = [" ".join(u.split()) for u in raw]
+        goals_found = [_regex(g, re.I).search for g in goals]
+        raw, self.units = [], []
+        for u in units(text, raw=True):
+            spaced = " ".join(u.split())
+            if not any(goal(spaced) for goal in goals_found):
+                raw.append(u)
+                self.units.append(spaced)
         self.normalised = [normalise_math(u) if MATHY.search(u) else u for u in self.units]
         # a French answer is also read through its English gloss: most rubrics' hints are English
         self.language = language(text)
@@ -110,8 +116,19 @@ class _Sentences:
         # per unit: its pieces (a list of keywords is cut into its items) and whether each counts
         self.pieces = [[(self.units[i], True)] if mentions_count else
                        [(" ".join(p.text.split()), p.counts) for p in pieces(u)] for i, u in enumerate(raw)]
+        # every hint of every item is tried on every unit: each unit's forms, and whether the words
+        # before a match negate it, are worked out once
+        self._forms_of: dict[int, list[tuple[str, bool]]] = {}
+        self._negated: dict[tuple[int, int, int], bool] = {}
+        self._joined: str | None = None
 
     def _forms(self, index: int) -> list[tuple[str, bool]]:
+        forms = self._forms_of.get(index)
+        if forms is None:
+            forms = self._forms_of[index] = self._unit_forms(index)
+        return forms
+
+    def _unit_forms(self, index: int) -> list[tuple[str, bool]]:
         """The unit's forms (as written, normalised, derived, glossed), or its pieces' when it is a list."""
         if len(self.pieces[index]) == 1:
             forms = [self.units[index], self.normalised[index]]
@@ -133,13 +150,34 @@ class _Sentences:
         'keywords' when it is a term in a list of keywords, 'negated' when the words before it
         negate it, else None)."""
         out = []
+        rx = _regex(pattern, re.I)
+        if not _sees_around(pattern) and rx.search(self._all_forms()) is None:
+            return out  # found in no form: most hints, for most sentences
+        finditer = rx.finditer
         for index in range(len(self.units)):
             for number, (form, counts) in enumerate(self._forms(index)):
-                for m in re.finditer(pattern, form, re.I):
+                for m in finditer(form):
                     why = None if self.mentions_count else (
-                        "keywords" if not counts else "negated" if negated(form, m.start()) else None)
+                        "keywords" if not counts else "negated" if self._negated_at(index, number, form, m.start())
+                        else None)
                     out.append((index, number, m, why))
         return out
+
+    def _all_forms(self) -> str:
+        """Every form of every unit, one a line: a pattern without anchors or lookarounds that
+        matches in a form matches here too (a line break is no word character), so one search
+        tells that a hint is nowhere."""
+        if self._joined is None:  # each different form once: as written and normalised are often alike
+            self._joined = "\n".join(dict.fromkeys(form for index in range(len(self.units))
+                                                   for form, _ in self._forms(index)))
+        return self._joined
+
+    def _negated_at(self, index: int, number: int, form: str, start: int) -> bool:
+        key = (index, number, start)
+        found = self._negated.get(key)
+        if found is None:
+            found = self._negated[key] = negated(form, start)
+        return found
 
     def step(self, hints: list[str]) -> tuple[list[tuple[str, re.Match]], str | None]:
         """Where a checklist item's hints show its step: the first match of each hint that counts,
@@ -190,7 +228,40 @@ class _Sentences:
         """For patterns spanning sentences (false proofs): the whole answer, as written, normalised,
         or glossed."""
         texts = [" ".join(self.units), " ".join(self.normalised)] + ([" ".join(self.glossed)] if self.glossed else [])
-        return any(re.search(pattern, t, re.I | re.S) for t in texts)
+        search = _regex(pattern, re.I | re.S).search
+        return any(search(t) for t in texts)
+
+
+@lru_cache(maxsize=4096)
+def _sees_around(pattern: str) -> bool:
+    """Whether a pattern may match in a form and not in the forms joined by line breaks: it anchors
+    (^, $, \\A, \\Z outside a character class) or looks around ((?=, (?!, (?<=, (?<!)."""
+    i, in_class, class_start = 0, False, False  # class_start: "]" here is a member, not the end
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            if not in_class and pattern[i + 1:i + 2] in ("A", "Z"):
+                return True
+            i += 2
+            class_start = False
+            continue
+        if in_class:
+            if ch == "]" and not class_start:
+                in_class = False
+            class_start = class_start and ch == "^"
+        elif ch == "[":
+            in_class, class_start = True, True
+        elif ch in "^$" or pattern.startswith(("(?=", "(?!", "(?<"), i):
+            return True
+        i += 1
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _regex(pattern: str, flags: int) -> re.Pattern:
+    """A rubric's regex compiled once: re.search(pattern, ...) pays re's cache lookup on every call,
+    and grading tries every hint on every form of every sentence."""
+    return re.compile(pattern, flags)
 
 
 _REFUSED = {"keywords": "only in a list of keywords", "negated": "negated where it is named"}
@@ -204,11 +275,11 @@ class ProseKind(Kind):
     needs_key = False
     TEMPLATE = """
 {% if ctx["items"] %}<ul class="checklist">
-  {% for item in ctx["items"] %}<li class="{{ 'found' if item.found else 'notfound' }}">{{ "✔" if item.found else "✘" }} {{ item.description }}
-    {% for quote in item.evidence %}<blockquote>{{ quote }}</blockquote>{% endfor %}</li>{% endfor %}
+  {% for item in ctx["items"] %}<li class="{{ 'found' if item["found"] else 'notfound' }}">{{ "✔" if item["found"] else "✘" }} {{ item["description"] }}
+    {% for quote in item["evidence"] %}<blockquote>{{ quote }}</blockquote>{% endfor %}</li>{% endfor %}
 </ul>{% endif %}
 {% for quote in ctx.get("false_proofs", []) %}<p class="small"><b>Known false argument:</b></p><blockquote>{{ quote }}</blockquote>{% endfor %}
-<p class="muted">{{ ctx.words }} words.</p>"""
+<p class="muted">{{ ctx["words"] }} words.</p>"""
 
     def extract(self, fragment: Fragment, component) -> Extracted:
         text = fragment.structured if isinstance(fragment.structured, str) else fragment.text

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 _MATH_SPAN = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)|\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S)
 # What separates the items of a list, outside brackets: commas, semicolons, line breaks and bullets.
 _SEPARATOR = re.compile(r"[,;]|\n[ \t]*(?:[-*+•]|\d+[.)])?[ \t]*")
+_STOP = re.compile(r"[,;\n(\[{]")
 # "Keywords:", "Key steps:", "Mots-clés :": a short label before the list.
 _LABEL = re.compile(r"^\W*(?:[^\W\d_][\w'’-]*\s*){1,4}:\s*")
 # Words that make an item a clause (a subject, an auxiliary, a verb of reasoning), in English and French:
@@ -52,12 +53,15 @@ class Piece:
 def _closers(text: str) -> dict[int, int]:
     """Each bracket that is closed, by its position: where it closes."""
     pairs, stack = {}, []
-    for i, ch in enumerate(text):
-        if ch in "([{":
-            stack.append(i)
-        elif ch in ")]}" and stack:
-            pairs[stack.pop()] = i
+    for m in _BRACKET.finditer(text):
+        if m.group() in "([{":
+            stack.append(m.start())
+        elif stack:
+            pairs[stack.pop()] = m.start()
     return pairs
+
+
+_BRACKET = re.compile(r"[()\[\]{}]")
 
 
 def _items(unit: str) -> list[str]:
@@ -68,6 +72,10 @@ def _items(unit: str) -> list[str]:
     items: list[str] = []
     start = position = 0
     while position < len(masked):
+        stop = _STOP.search(masked, position)  # only a bracket or a separator's first character acts
+        if stop is None:
+            break
+        position = stop.start()
         close = closers.get(position)
         if close is not None and close - position <= _BRACKET_CHARS:
             position = close + 1

@@ -5,10 +5,13 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _DISPLAY = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|multline|eqnarray)\*?\}.*?\\end\{\1\*?\}",
                       re.S)
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!i\.e\.)(?<!e\.g\.)(?<!cf\.)\s+(?=[A-Z\\$(\"“])|\n\s*\n")
+# Opens on the space after a sentence and looks behind it from there: a pattern that opens on a
+# lookbehind is tried at every position of the text.
+_SENTENCE_END = re.compile(r"\s(?<=[.!?]\s)(?<!i\.e\.\s)(?<!e\.g\.\s)(?<!cf\.\s)\s*(?=[A-Z\\$(\"“])|\n\s*\n")
 
 
 def units(text: str, raw: bool = False) -> list[str]:
@@ -79,6 +82,7 @@ def _braced(text: str, start: int) -> tuple[str, int] | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # the same sentences are normalised for every checklist, extract and report
 def normalise_math(text: str) -> str:
     """LaTeX and PDF-extracted math in one spelling, for hints: a plain rewrite, never evaluated."""
     text = _FRAC_SHORT.sub(r"(\1)/(\2)", text)
@@ -132,6 +136,7 @@ def word_count(text: str) -> int:
 # A chain's relations, at the top level of brackets: "L_K = E[...] ≤ log E[...] = ... = log p(x)".
 _RELATION = re.compile(r"(?<![<>≤≥=!])(=|≤|≥|<|>)(?![<>≤≥=])")
 _OPENERS, _CLOSERS = "([{", ")]}"
+_CHAIN_CHARS = re.compile(r"[(\[{)\]}=≤≥<>]")
 
 
 def derived_relation(normalised: str) -> str | None:
@@ -141,12 +146,13 @@ def derived_relation(normalised: str) -> str | None:
     if len(normalised) > 3000:
         return None
     sides, relations, depth, last = [], [], 0, 0
-    for i, ch in enumerate(normalised):
+    for m in _CHAIN_CHARS.finditer(normalised):  # only brackets and relations change anything
+        ch, i = m.group(), m.start()
         if ch in _OPENERS:
             depth += 1
         elif ch in _CLOSERS:
             depth = max(0, depth - 1)
-        elif depth == 0 and _RELATION.match(normalised, i) and _RELATION.match(normalised, i).start() == i:
+        elif depth == 0 and _RELATION.match(normalised, i):
             sides.append(normalised[last:i])
             relations.append(ch)
             last = i + 1

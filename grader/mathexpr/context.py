@@ -49,7 +49,7 @@ BUILTIN_NAMES = {"e", "\\pi", "\\infty", "KL", "\\mathcal{N}"}
 
 
 class _Decl(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     spellings: list[str] = Field(default_factory=list)  # other LaTeX forms of the name: [f_0, P_0]
     any_subscript: bool = False  # the name with any subscript nobody else declares (D_G, D_\theta)
@@ -97,7 +97,7 @@ class FunctionDecl(_Decl):
 class ContextDecl(BaseModel):
     """A context as a rubric declares it (inline, by name in the rubric's `contexts:`, or in a file)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     variable: str = "x"  # the variable of the densities and of the functions of it
     imaginary_unit: Literal["i", "j"] | None = None

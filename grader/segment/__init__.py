@@ -81,7 +81,12 @@ def _blank_runs(text: str, runs: list[Run]) -> str:
 _CONTENTS_LINE = re.compile(r"^[^\n]{1,120}?(?:[ \t]*\.){5,}[ \t]*\d{0,3}[ \t]*$", re.M)
 
 
+_DOT_LEADERS = re.compile(r"\.(?:[ \t]*\.){4}")  # in every table of contents' line: most texts have none
+
+
 def _blank_contents(text: str) -> str:
+    if _DOT_LEADERS.search(text) is None:
+        return text
     return _CONTENTS_LINE.sub(lambda m: " " * len(m.group(0)), text)
 
 

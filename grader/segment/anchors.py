@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from itertools import compress
 
-from grader.segment.question_text import QuestionText, tokens
+from grader.segment.question_text import QuestionText, word_matches
 
 # Words the chain may skip between two seeds of one run: a formula, a footnote mark, words a PDF
 # lost or hyphenated differently.
@@ -38,9 +39,8 @@ class Run:
 
 
 def _chain(seeds: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The longest chain strictly increasing in both coordinates (patience sorting on j after
-    sorting by i, j descending so that one i contributes at most one seed)."""
-    seeds = sorted(seeds, key=lambda s: (s[0], -s[1]))
+    """The longest chain strictly increasing in both coordinates (patience sorting on j). `seeds`
+    come sorted by i, then j descending, so that one i contributes at most one seed."""
     tails: list[int] = []  # smallest j ending a chain of each length
     tail_index: list[int] = []
     previous = [-1] * len(seeds)
@@ -73,13 +73,10 @@ def align(text: str, model: QuestionText) -> list[Run]:
     """The runs of copied question text in a submission's text, in text order."""
     if model.empty or not text:
         return []
-    toks = tokens(text)
-    seeds = []
-    grams = model.grams
-    for i in range(len(toks) - 2):
-        js = grams.get((toks[i].word, toks[i + 1].word, toks[i + 2].word))
-        if js:
-            seeds.extend((i, j) for j in js)
+    found, words = word_matches(text)
+    hits = list(map(model.grams.get, zip(words, words[1:], words[2:])))
+    # the question text's word indices of each trigram increase: reversed, they come in _chain's order
+    seeds = [(i, j) for i in compress(range(len(hits)), hits) for j in reversed(hits[i])]
     if not seeds:
         return []
     chain = _chain(seeds)
@@ -90,7 +87,7 @@ def align(text: str, model: QuestionText) -> list[Run]:
         first, last = group[0][0], group[-1][0] + 2
         covered = len({i + d for i, _ in group for d in range(3)})
         if _accept(model, block, covered, last - first + 1):
-            runs.append(Run(block, toks[first].start, toks[last].end, covered, on_chain))
+            runs.append(Run(block, found[first].start(), found[last].end(), covered, on_chain))
 
     group: list[tuple[int, int]] = []
     for i, j in chain:

@@ -13,6 +13,7 @@ Two readings of the rubric's question-text file, both built once per rubric:
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -152,13 +153,25 @@ def plain_word(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
-def tokens(text: str) -> list[Token]:
-    plain = plain_word
-    out = [Token(plain(m.group(0)), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\n[ \t]*")
+
+
+def word_matches(text: str) -> tuple[list[re.Match], list[str]]:
+    """The words' matches (for their offsets) and the words, as tokens() gives them; built in C
+    loops, since a submission has thousands of words and segmentation reads them all."""
+    found = list(_WORD_RE.finditer(text))
+    written = list(map(_GROUP, found))
     if "-\n" in text or "- \n" in text:  # a word broken by a hyphen at a line's end is one word
-        out = [Token(plain(re.sub(r"-[ \t]*\n[ \t]*", "", text[t.start:t.end])), t.start, t.end)
-               if "-" in text[t.start:t.end] else t for t in out]
-    return out
+        return found, [plain_word(_LINE_BREAK_HYPHEN.sub("", w)) if "-" in w else plain_word(w) for w in written]
+    return found, list(map(plain_word, written))
+
+
+_GROUP = operator.itemgetter(0)
+
+
+def tokens(text: str) -> list[Token]:
+    found, words = word_matches(text)
+    return [Token(w, m.start(), m.end()) for w, m in zip(words, found)]
 
 
 @dataclass(frozen=True)
@@ -181,7 +194,7 @@ class QuestionText:
     words: list[str] = field(default_factory=list)
     block_of: list[int] = field(default_factory=list)  # word index -> block index
     blocks: list[Block] = field(default_factory=list)
-    grams: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)  # trigram -> word indices
+    grams: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)  # trigram -> word indices, increasing
     structure: frozenset[Path] = frozenset()  # every path the question text numbers
     titles: dict[int, tuple[str, ...]] = field(default_factory=dict)  # question -> its titles
 

@@ -44,7 +44,7 @@ class _Context:
         self.confidence *= factor
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Atom:
     """An element of a region's main line: a glyph, or a structure built from several."""
 
@@ -80,6 +80,23 @@ def read(glyphs: list[Glyph], rules: list[Rule]) -> Reading:
     return Reading(text, plain(nodes), round(ctx.confidence, 3), ctx.notes)
 
 
+class _Ordered(dict):
+    """A set of glyphs (or rules) that iterates in the order they were given. A set of objects
+    iterates in the order of their memory addresses, which differ from run to run: glyphs tied on
+    a sort key (a bold glyph printed twice, a letter and its accent) would then be read in a
+    different order each time, and the same PDF give a different formula."""
+
+    def __init__(self, items=()):
+        super().__init__(dict.fromkeys(items))
+
+    def discard(self, item) -> None:
+        self.pop(item, None)
+
+    def difference_update(self, items) -> None:
+        for item in items:
+            self.pop(item, None)
+
+
 def _inside(item, x0: float, x1: float, tol: float = 0.6) -> bool:
     return x0 - tol <= (item.x0 + item.x1) / 2 <= x1 + tol
 
@@ -108,8 +125,8 @@ def _region(glyphs: list[Glyph], rules: list[Rule], ctx: _Context, depth: int) -
         return tuple(a.node for a in _words([_atom(g) for g in sorted(glyphs, key=lambda g: g.x0)]))
     glyphs = _merge_pieces(glyphs)
     atoms: list[_Atom] = []
-    free = set(glyphs)
-    rules_left = set(rules)
+    free = _Ordered(glyphs)
+    rules_left = _Ordered(rules)
     _accents(free, atoms, ctx, depth)
     _radicals(glyphs, rules, free, rules_left, atoms, ctx, depth)
     _fractions(free, rules_left, atoms, ctx, depth)
@@ -128,8 +145,15 @@ def _flat(glyphs: list[Glyph]) -> bool:
                and abs(g.base - first.base) < 0.05 * first.size for g in glyphs)
 
 
+_SYMS: dict[tuple[str, str, bool], Sym] = {}  # nodes are frozen values: one per meaning
+
+
 def _atom(g: Glyph) -> _Atom:
-    node = Sym(g.tex, g.role, big=g.big)
+    node = _SYMS.get((g.tex, g.role, g.big))
+    if node is None:
+        if len(_SYMS) > 20_000:  # a hostile file's endless meanings
+            _SYMS.clear()
+        node = _SYMS[(g.tex, g.role, g.big)] = Sym(g.tex, g.role, big=g.big)
     for command in reversed(g.accents):
         node = Accent(command, (node,))
     return _Atom(node, g.x0, g.x1, g.top, g.bottom, None if g.hangs else g.base, g.size, g,
@@ -158,7 +182,7 @@ def _merge_pieces(glyphs: list[Glyph]) -> list[Glyph]:
     return rest
 
 
-def _radicals(glyphs, rules, free: set, rules_left: set, atoms: list, ctx: _Context, depth: int) -> None:
+def _radicals(glyphs, rules, free: _Ordered, rules_left: _Ordered, atoms: list, ctx: _Context, depth: int) -> None:
     for g in sorted((g for g in glyphs if g.role == "radical"), key=lambda g: g.x0):
         if g not in free:
             continue
@@ -185,12 +209,13 @@ def _radicals(glyphs, rules, free: set, rules_left: set, atoms: list, ctx: _Cont
                            max([h.size for h in body] or [g.size]), None, g.cy if g.hangs else None))
 
 
-def _fractions(free: set, rules_left: set, atoms: list, ctx: _Context, depth: int) -> None:
+def _fractions(free: _Ordered, rules_left: _Ordered, atoms: list, ctx: _Context, depth: int) -> None:
     for bar in sorted(rules_left, key=lambda r: -r.width):
         if bar not in rules_left:
             continue
-        others = [r for r in rules_left if r is not bar and _inside(r, bar.x0, bar.x1)]
-        candidates = [g for g in free if _inside(g, bar.x0, bar.x1)] + others
+        lo, hi = bar.x0 - 0.6, bar.x1 + 0.6  # _inside, spelt out: a bar tests every glyph left
+        others = [r for r in rules_left if r is not bar and lo <= (r.x0 + r.x1) / 2 <= hi]
+        candidates = [g for g in free if lo <= (g.x0 + g.x1) / 2 <= hi] + others
         above = _chain([it for it in candidates if it.cy < bar.y], bar.top, upwards=True)
         below = _chain([it for it in candidates if it.cy > bar.y], bar.bottom, upwards=False)
         if above and below:
@@ -219,7 +244,7 @@ def _fractions(free: set, rules_left: set, atoms: list, ctx: _Context, depth: in
                                base.base, base.size))
 
 
-def _limit_group(free: set, op: Glyph, upper: bool) -> list[Glyph]:
+def _limit_group(free: _Ordered, op: Glyph, upper: bool) -> list[Glyph]:
     """The glyphs centred above (or below) a big operator, gathered from those against it."""
     width = op.x1 - op.x0
     if upper:
@@ -230,7 +255,7 @@ def _limit_group(free: set, op: Glyph, upper: bool) -> list[Glyph]:
                  and g.top <= op.bottom + 1.2 * op.size and op.x0 - 0.3 * width <= g.cx <= op.x1 + 0.3 * width]
     if not seeds:
         return []
-    group = set(seeds)
+    group = _Ordered(seeds)
     grown = True
     while grown:
         grown = False
@@ -242,7 +267,7 @@ def _limit_group(free: set, op: Glyph, upper: bool) -> list[Glyph]:
             if (x0 - 0.4 * g.size <= g.x1 and g.x0 <= x1 + 0.4 * g.size and top - 0.2 * g.size <= g.cy <= bottom
                     + 0.2 * g.size and (g.top >= op.bottom - 0.2 * op.size if not upper
                                         else g.bottom <= op.top + 0.2 * op.size)):
-                group.add(g)
+                group[g] = None
                 grown = True
     x0, x1 = min(g.x0 for g in group), max(g.x1 for g in group)
     if abs((x0 + x1) / 2 - op.cx) > 0.25 * width + 0.15 * op.size:
@@ -250,7 +275,7 @@ def _limit_group(free: set, op: Glyph, upper: bool) -> list[Glyph]:
     return sorted(group, key=lambda g: g.x0)
 
 
-def _operators(free: set, atoms: list, ctx: _Context, depth: int) -> None:
+def _operators(free: _Ordered, atoms: list, ctx: _Context, depth: int) -> None:
     for op in sorted((g for g in free if g.role in ("op", "int") and g.tall), key=lambda g: g.x0):
         upper = _limit_group(free, op, True)
         free.difference_update(upper)
@@ -270,7 +295,7 @@ def _operators(free: set, atoms: list, ctx: _Context, depth: int) -> None:
 _COMBINING = ("\u0300", "\u036f")
 
 
-def _accents(free: set, atoms: list, ctx: _Context, depth: int) -> None:
+def _accents(free: _Ordered, atoms: list, ctx: _Context, depth: int) -> None:
     """Accents onto their bases (Glyph.accents), a slash across a relation into its negation;
     wide accents (over a group) become atoms."""
     for a in sorted((g for g in free if g.role in ("accent", "not") or g.c == "/"), key=lambda g: (g.x0, g.base)):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from itertools import accumulate
 
 from grader.ingest.pdf.glyphs import ASCENT, DESCENT, Glyph, Rule
 from grader.ingest.pdf.layout import _Line
@@ -43,6 +44,7 @@ def zone(lines: list[_Line], rules: list[Rule]) -> list[int]:
     ext = {i: _extent(ln) for i, ln in enumerate(lines) if ln.spans and not ln.labels}
     usable = sorted(ext, key=lambda i: ext[i][0])
     tops = [ext[i][0] for i in usable]
+    reach = list(accumulate((ext[i][1] for i in usable), max))  # the lowest bottom among the first k lines
     seeds = [i for i in usable if any(is_math_font(sp["font"]) for sp in lines[i].spans)]
     zone = set(seeds)
     todo = list(seeds)
@@ -56,35 +58,25 @@ def zone(lines: list[_Line], rules: list[Rule]) -> list[int]:
             if id(r) not in near_rules and r.x0 < x1 + size and r.x1 > x0 - size and top - 0.6 * size < r.y < bottom + 0.6 * size:
                 near_rules.add(id(r))
                 top, bottom = min(top, r.y - 1.2 * size), max(bottom, r.y + 1.2 * size)
-        for j in usable[:bisect_left(tops, bottom)]:  # lines starting above this one's bottom
+        found = []
+        k = bisect_left(tops, bottom) - 1  # lines starting above this one's bottom, upwards
+        while k >= 0 and reach[k] > top + 0.3:  # until no line above reaches below this one's top
+            j = usable[k]
+            k -= 1
             if j in zone:
                 continue
             jt, jb = ext[j]
             jx0, _, jx1, _ = lines[j].bbox
             near = jx0 < x1 + 3 * size and jx1 > x0 - 3 * size
             if jt < bottom - 0.3 and jb > top + 0.3 and (near or TAG.match(lines[j].text.strip())):
-                zone.add(j)
-                todo.append(j)
+                found.append(j)
+        for j in reversed(found):  # taken top down
+            zone.add(j)
+            todo.append(j)
     return sorted(zone)
 
 
 # ---------------------------------------------------------------------------------- rows
-
-class _Sets:
-    def __init__(self, n: int):
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
 
 class _Grid:
     """Glyphs bucketed by where they start and their baseline: neighbours without a scan of the page."""
@@ -93,59 +85,115 @@ class _Grid:
 
     def __init__(self, glyphs: list[Glyph]):
         self.cells: dict[tuple[int, int], list[int]] = {}
+        cells, c = self.cells, self.CELL
         for i, g in enumerate(glyphs):
-            self.cells.setdefault((int(g.x0 // self.CELL), int(g.base // self.CELL)), []).append(i)
+            key = (int(g.x0 // c), int(g.base // c))
+            found = cells.get(key)
+            if found is None:
+                cells[key] = [i]
+            else:
+                found.append(i)
 
     def near(self, x0: float, x1: float, y0: float, y1: float) -> list[int]:
         """Indices of glyphs starting in [x0, x1] with a baseline in [y0, y1] (and a few more)."""
         out: list[int] = []
         c = self.CELL
+        get = self.cells.get
         for cy in range(int(y0 // c), int(y1 // c) + 1):
             for cx in range(int(x0 // c), int(x1 // c) + 1):
-                out += self.cells.get((cx, cy), ())
+                found = get((cx, cy))
+                if found:
+                    out += found
         return out
+
+
+_PLACED_ROLES = frozenset({"ord", "punct", "bin", "rel", "open", "close"})
 
 
 def rows(glyphs: list[Glyph], rules: list[Rule], span_of: list[int]) -> list[Row]:
     """Group glyphs (and rules) into rows: what is set on one line of the page, with everything
-    that hangs from it (scripts, a fraction's parts, limits, accents)."""
+    that hangs from it (scripts, a fraction's parts, limits, accents).
+
+    A union-find over glyphs then rules, each set's root its smallest index (a row's glyphs keep
+    the text layer's order, rows come in the order of their first glyph). Only the partition
+    matters, so pairs already joined (glyphs of one span) are not tested again."""
     n = len(glyphs)
-    items: list = glyphs + rules
-    sets = _Sets(len(items))
-    # glyphs of one span, and glyphs on one baseline close together
+    # glyphs of one span: each points at the span's first glyph
+    parent = list(range(n + len(rules)))
     for i in range(1, n):
         if span_of[i] == span_of[i - 1]:
-            sets.union(i, i - 1)
-    by_base = sorted(range(n), key=lambda i: (round(glyphs[i].base * 2), glyphs[i].x0))
+            parent[i] = parent[i - 1]
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            if ra < rb:
+                parent[rb] = ra
+            else:
+                parent[ra] = rb
+
+    # glyphs on one baseline close together
+    keys = [(round(g.base * 2), g.x0) for g in glyphs]
+    by_base = sorted(range(n), key=keys.__getitem__)
     for a, b in zip(by_base, by_base[1:]):
+        if span_of[a] == span_of[b]:
+            continue
         ga, gb = glyphs[a], glyphs[b]
         if (abs(ga.base - gb.base) < 0.06 * ga.size and not ga.hangs and not gb.hangs
                 and gb.x0 - ga.x1 < 2.5 * max(ga.size, gb.size)):
-            sets.union(a, b)
+            union(a, b)
     grid = _Grid(glyphs)
+    cells = grid.cells.get
+    cell = grid.CELL
     for i, g in enumerate(glyphs):
         # what touches g on its right or left: scripts, limits, accents, what a big glyph encloses.
         # Only the last glyph of a span (a script's base), small glyphs (scripts) and special ones
         # ask: the others' neighbours are on their own line, or ask themselves
-        special = g.hangs or g.big or g.role not in ("ord", "punct", "bin", "rel", "open", "close")
-        if not special and g.size >= 8.0 and i < n - 1 and span_of[i + 1] == span_of[i]:
+        special = g.hangs or g.big or g.role not in _PLACED_ROLES
+        size = g.size
+        if not special and size >= 8.0 and i < n - 1 and span_of[i + 1] == span_of[i]:
             continue
-        reach = g.x1 + (2.5 if g.hangs or g.big else 0.6) * g.size
-        level = 0.06 * g.size
-        for j in grid.near(g.x0 - 1.5 * g.size, reach, g.top - 1.5 * g.size, g.bottom + 1.5 * g.size):
-            h = glyphs[j]
-            if j == i or (not special and -level < h.base - g.base < level and h.size == g.size):
-                continue  # the same line: joined above
-            if _touch(g, h):
-                sets.union(i, j)
+        reach = g.x1 + (2.5 if g.hangs or g.big else 0.6) * size
+        level = 0.06 * size
+        base = g.base
+        span = span_of[i]
+        small = 0.85 * size
+        x0, y0, y1 = g.x0 - 1.5 * size, g.top - 1.5 * size, g.bottom + 1.5 * size
+        xs = range(int(x0 // cell), int(reach // cell) + 1)
+        for cy in range(int(y0 // cell), int(y1 // cell) + 1):
+            for cx in xs:
+                for j in cells((cx, cy), ()):
+                    if span_of[j] == span:
+                        continue  # the same span (g itself too): already one row
+                    h = glyphs[j]
+                    if not special:
+                        if -level < h.base - base < level and h.size == size:
+                            continue  # the same line: joined above
+                        if h.role != "accent" and small < h.size and h.size * 0.85 < size:
+                            continue  # neither a script of the other nor an accent: _touch says no
+                    if _touch(g, h):
+                        union(i, j)
     for r_index, r in enumerate(rules, start=n):
         for j in _rule_neighbours(r, glyphs, grid):
-            sets.union(r_index, j)
+            union(r_index, j)
     groups: dict[int, Row] = {}
-    for i, it in enumerate(items):
-        root = sets.find(i)
-        group = groups.setdefault(root, ([], []))
-        (group[0] if i < n else group[1]).append(it)
+    roots = parent  # parents point to smaller indices: one pass in index order finds every root
+    for i in range(len(parent)):
+        roots[i] = i if parent[i] == i else roots[parent[i]]
+    for i, root in enumerate(roots):
+        group = groups.get(root)
+        if group is None:
+            group = groups[root] = ([], [])
+        if i < n:
+            group[0].append(glyphs[i])
+        else:
+            group[1].append(rules[i - n])
     return [g for g in groups.values() if g[0]]
 
 
@@ -175,22 +223,41 @@ def with_limits(rows: list[Row]) -> list[Row]:
     """Limits under an operator name (\\max_D, \\lim_{n \\to \\infty} in a display) are a row of small
     glyphs just under its upright letters: join them to it."""
     out = [r for r in rows]
+    # per row, its upright lower-case letters (what an operator name is made of) and their
+    # lowest baseline, highest baseline and largest size: most rows are too far to hold limits
+    letters: dict[int, list] = {}
+    for row in rows:
+        found = [g for g in row[0] if g.fam == "text" and not g.italic and g.c.isalpha() and g.c.islower()]
+        letters[id(row)] = [found, *_extremes(found)]
     for row in rows:
         glyphs = row[0]
         if row[1]:
             continue
         top, cx = min(g.top for g in glyphs), (min(g.x0 for g in glyphs) + max(g.x1 for g in glyphs)) / 2
+        largest = max(h.size for h in glyphs)
         for other in out:
             if other is row:
                 continue
-            word = [g for g in other[0] if g.fam == "text" and not g.italic and g.c.isalpha() and g.c.islower()
-                    and g.x0 - 0.2 <= cx <= g.x1 + 0.2 and 0 < top - g.base < 0.3 * g.size
+            found, lowest, highest, size = letters[id(other)]
+            # none of them can have its baseline just over `top`, or be large enough
+            if not found or lowest >= top or top - highest >= 0.3 * size or largest > 0.8 * size:
+                continue
+            word = [g for g in found if g.x0 - 0.2 <= cx <= g.x1 + 0.2 and 0 < top - g.base < 0.3 * g.size
                     and all(h.size <= 0.8 * g.size for h in glyphs)]
             if word:
                 other[0].extend(glyphs)
+                mine = letters[id(row)][0]
+                if mine:
+                    letters[id(other)] = [found + mine, *_extremes(found + mine)]
                 out.remove(row)
                 break
     return out
+
+
+def _extremes(glyphs: list[Glyph]) -> tuple[float, float, float]:
+    if not glyphs:
+        return 0.0, 0.0, 0.0
+    return min(g.base for g in glyphs), max(g.base for g in glyphs), max(g.size for g in glyphs)
 
 
 def _touch(g: Glyph, h: Glyph) -> bool:
