@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from grader.part_ids import Path
+from grader.part_ids import Path, part_path
 from grader.rubric import Rubric
 from grader.segment.headings import (AFTER_OK, PART, QUESTION, Heading, item_pattern, map_path, part_index,
                                      written_headings)
@@ -299,7 +299,7 @@ def _titles(text: str, headings: list[Heading]) -> dict[int, tuple[str, ...]]:
     """Each question's title as its heading line in the question text gives it."""
     out: dict[int, list[str]] = {}
     for h in headings:
-        if len(h.path) != 1 or h.part_id is not None or h.other is None:
+        if len(h.path) != 1 or h.part_id is not None:
             continue
         m = _TITLE.match(text, h.end)
         title = (m["paren"] or m["line"]).strip(" *_") if m else ""
@@ -340,7 +340,7 @@ def build_question_text(text: str, rubric: Rubric, statements: dict[str, str] | 
     pieces = [(text, starts)]
     for part_id, statement in (statements or {}).items():
         part = rubric.part(part_id)
-        pieces.append((statement, [(0, part_id, part.question, part_path_of(part_id))]))
+        pieces.append((statement, [(0, part_id, part.question, part_path(part_id))]))
     for piece, piece_starts in pieces:
         bounds = [s for s, *_ in piece_starts] + [len(piece) + 1]
         for k, (start, label, question, path) in enumerate(piece_starts):
@@ -359,19 +359,13 @@ def build_question_text(text: str, rubric: Rubric, statements: dict[str, str] | 
     return model
 
 
-def part_path_of(part_id: str) -> Path:
-    from grader.part_ids import part_path
-
-    return part_path(part_id)
-
-
 _MODELS: dict[tuple, QuestionText] = {}
 
 
 def question_text_of(rubric: Rubric) -> QuestionText:
     """The rubric's question text (its `question_text` file and its parts' `statement`s), built
     once per rubric and file."""
-    statements = {p.id: p.statement for p in rubric.parts if getattr(p, "statement", None)}
+    statements = {p.id: p.statement for p in rubric.parts if p.statement}
     path = (rubric.path.parent / rubric.question_text) if rubric.question_text and rubric.path else None
     try:
         stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path else None
