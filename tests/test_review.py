@@ -8,7 +8,6 @@ import json
 import shutil
 import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
 import yaml

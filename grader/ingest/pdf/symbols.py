@@ -174,7 +174,7 @@ _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ϵ": "epsi
           "µ": "mu", "ν": "nu", "ξ": "xi", "π": "pi", "ϖ": "varpi", "ρ": "rho", "ϱ": "varrho", "σ": "sigma",
           "ς": "varsigma", "τ": "tau", "υ": "upsilon", "ϕ": "phi", "φ": "varphi", "χ": "chi", "ψ": "psi",
           "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi",
-          "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "∆": "Delta", "Ω": "Omega"}
+          "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "∆": "Delta"}
 _UNICODE: dict[str, tuple[str, str]] = {ch: ("\\" + name, "ord") for ch, name in _GREEK.items()}
 for _chars, _role in [
     ({"+": "+", "−": "-", "-": "-", "–": "-", "±": r"\pm", "∓": r"\mp", "×": r"\times", "÷": r"\div",
@@ -216,8 +216,7 @@ ACCENTS = {"ˆ": r"\hat", "˜": r"\tilde", "¯": r"\bar", "ˉ": r"\bar", "˙": r
            "¨": r"\ddot", "ˇ": r"\check", "˘": r"\breve", "´": r"\acute", "`": r"\grave", "⃗": r"\vec",
            "\u0302": r"\hat", "\u0303": r"\tilde", "\u0304": r"\bar", "\u0305": r"\overline", "\u0307": r"\dot",
            "\u0308": r"\ddot", "\u030c": r"\check", "\u0306": r"\breve", "\u0301": r"\acute", "\u0300": r"\grave",
-           "\u20d7": r"\vec", "\u20d6": r"\overleftarrow", "\u0332": r"\underline", "\u02dc": r"\tilde",
-           "\u02c6": r"\hat"}
+           "\u20d6": r"\overleftarrow", "\u0332": r"\underline"}
 _NEGATED = {"=": r"\neq", r"\in": r"\notin", "<": r"\nless", ">": r"\ngtr", r"\le": r"\nleq", r"\ge": r"\ngeq",
             r"\sim": r"\nsim", r"\equiv": r"\not\equiv", r"\subset": r"\not\subset", r"\subseteq": r"\nsubseteq",
             r"\approx": r"\not\approx", r"\mid": r"\nmid", r"\|": r"\nparallel"}
