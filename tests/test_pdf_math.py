@@ -5,17 +5,22 @@ formula offsets through the document's tidying and segmentation."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.ingest.document import Document, MathSpan, tidied
+from grader.ingest.limits import DEFAULT_LIMITS
+from grader.ingest.pdf import read_pdf
 from grader.ingest.pdf.formula import read
 from grader.ingest.pdf.glyphs import ASCENT, DESCENT, Glyph, Rule
 from grader.ingest.pdf.mathtree import Frac, Scripted, Sym, latex
 from grader.ingest.pdf.symbols import family, meaning
 from grader.mathexpr.answer import choose
 from grader.mathexpr.equations import find_equations, unbox
+
+FORMULAS = Path(__file__).parent / "fixtures" / "formulas"
 
 # ------------------------------------------------------------------------------ glyph meanings
 
@@ -28,6 +33,20 @@ def test_extension_font_codes_are_read_by_font():
     assert meaning("\x15", "CMEX10") == ("]", "close")
     assert meaning("r", "CMEX10") == (r"\sqrt", "radical")
     assert meaning("X", "CMR10") == ("X", "ord")  # the same code in a text font is a letter
+
+
+def test_delimiters_built_from_pieces_are_read_as_one_delimiter():
+    # pdflatex sets a \left\{ taller than \Bigg from pieces the text layer names by private-use codes
+    assert meaning("\uf8f1", "CMEX10") == (r"\{", "piece")
+    assert meaning("\uf8fb", "ABCDEF+CMEX10") == ("]", "piece")
+    doc = read_pdf(FORMULAS / "extensible.pdf", DEFAULT_LIMITS)[0]
+    read = [m.latex for m in doc.math]
+    assert read[0].startswith(r"\mathcal{L}_k &= \mathbb{E}_{z_{1:k} \sim q(z|x)}\left\{\log\frac{1}{k}\sum_{j = 1}^k")
+    assert r"\frac{p(x, z_j)}{q(z_j|x)}\right\} \\" in read[0]
+    assert r"&\le \log\mathbb{E}\left(\frac{1}{k}" in read[0] and read[0].endswith(r"\prod_{i = 1}^nb_i}\right]")
+    # two braces one above the other at one x are two delimiters, and their rows stay apart
+    assert read[1:] == [r"A = \left\{\frac{\sum_{j = 1}^ka_j}{\sum_{i = 1}^nb_i}\right\}",
+                        r"B = \left\{\frac{\sum_{j = 1}^kc_j}{\sum_{i = 1}^nd_i}\right\}"]
 
 
 def test_fonts_give_letters_their_alphabet():

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.ingest.pdf.glyphs import Glyph, Rule
+from grader.ingest.pdf.glyphs import Glyph, Rule, stacked_pieces
 from grader.ingest.pdf.mathtree import Accent, Frac, Matrix, Radical, Reading, Scripted, Sym, Word, latex, plain
 from grader.ingest.pdf.symbols import OPERATOR_NAMES, named_quantity, negated, operator_latex
 
@@ -168,7 +168,7 @@ def _merge_pieces(glyphs: list[Glyph]) -> list[Glyph]:
     rest = [g for g in glyphs if not (g.role == "piece" and g in pieces)]
     stacks: list[list[Glyph]] = []
     for g in sorted(pieces, key=lambda g: (round(g.x0), g.top)):
-        if stacks and abs(stacks[-1][-1].x0 - g.x0) < 0.5 and g.top - stacks[-1][-1].bottom < 1.0:
+        if stacks and stacked_pieces(stacks[-1][-1], g):
             stacks[-1].append(g)
         else:
             stacks.append([g])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.ingest.pdf.symbols import ex_extent, family, meaning
+from grader.ingest.pdf.symbols import ex_code, ex_extent, ex_piece_ends, ex_piece_starts, family, meaning
 
 ASCENT = 0.72  # of the size: the top of capitals and ascenders above the baseline
 _SIZED = frozenset({"open", "close", "fence", "op", "int", "radical"})  # glyphs that grow with what they hold
@@ -85,6 +85,18 @@ class Rule:
         return self.x1 - self.x0
 
 
+def stacked_pieces(upper: Glyph, lower: Glyph) -> bool:
+    """Whether `lower` continues the extensible delimiter whose piece `upper` is: at one x, touching;
+    the text layer may leave out the extension between a middle piece and the bottom one, so a gap
+    of up to an em joins them too, unless `upper` ends a delimiter or `lower` starts one."""
+    if upper.role != "piece" or lower.role != "piece" or abs(upper.x0 - lower.x0) >= 0.5:
+        return False
+    gap = lower.top - upper.bottom
+    if lower.top < upper.top + 0.5:
+        return False
+    return -1.0 < gap < 1.0 or gap < 1.2 * lower.size and not ex_piece_ends(upper.c) and not ex_piece_starts(lower.c)
+
+
 def span_glyphs(span: dict, line: int, space: bool = False) -> tuple[list[Glyph], bool]:
     """The glyphs of one rawdict span (spaces become `space_before` of the next glyph), and whether
     it ends with a space (which then goes to the next span's first glyph)."""
@@ -101,8 +113,8 @@ def span_glyphs(span: dict, line: int, space: bool = False) -> tuple[list[Glyph]
         x0, _, x1, _ = ch["bbox"]
         base = ch["origin"][1]
         tex, role = meaning(c, font)
-        if fam == "ex" and len(c) == 1 and ord(c) < 128:
-            up, down = ex_extent(ord(c))
+        if fam == "ex" and ex_code(c) is not None:
+            up, down = ex_extent(ex_code(c))
             top, bottom = base - up * size, base + down * size
         elif role == "radical" and fam == "sy":
             top, bottom = base - 0.04 * size, base + 0.96 * size

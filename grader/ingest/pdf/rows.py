@@ -14,9 +14,9 @@ import re
 from bisect import bisect_left
 from itertools import accumulate
 
-from grader.ingest.pdf.glyphs import ASCENT, DESCENT, Glyph, Rule
+from grader.ingest.pdf.glyphs import ASCENT, DESCENT, Glyph, Rule, stacked_pieces
 from grader.ingest.pdf.layout import _Line
-from grader.ingest.pdf.symbols import ex_extent, family, is_math_font
+from grader.ingest.pdf.symbols import ex_code, ex_extent, family, is_math_font
 
 TAG = re.compile(r"^\((?:\d+(?:\.\d+)*[a-z]?|[*†‡]+)\)$")  # an equation number: (3), (2.1a)
 Row = tuple[list[Glyph], list[Rule]]
@@ -31,7 +31,8 @@ def _extent(line: _Line) -> tuple[float, float]:
         y, size = sp["origin"][1], sp["size"]
         if family(sp["font"]) == "ex":
             for ch in sp["chars"]:
-                up, down = ex_extent(ord(ch["c"][0])) if ch["c"] and ord(ch["c"][0]) < 128 else (0.04, 1.16)
+                code = ex_code(ch["c"][:1])
+                up, down = ex_extent(code) if code is not None else (0.04, 1.16)
                 top, bottom = min(top, y - up * size), max(bottom, y + down * size)
         else:
             top, bottom = min(top, y - ASCENT * size), max(bottom, y + DESCENT * size)
@@ -263,6 +264,8 @@ def _extremes(glyphs: list[Glyph]) -> tuple[float, float, float]:
 def _touch(g: Glyph, h: Glyph) -> bool:
     """Is h set against g: its script, its limit, its accent, or enclosed by it?"""
     gap = h.x0 - g.x1
+    if g.role == h.role == "piece":  # of one extensible delimiter (formula._merge_pieces makes it one glyph)
+        return stacked_pieces(g, h) or stacked_pieces(h, g)
     if (g.role == "radical" and h.size < 0.85 * g.size and g.x0 - 0.3 * g.size <= h.cx <= g.cx
             and g.top < h.bottom <= g.cy + 0.15 * g.size):
         return True  # the index of a root: over the sign's left part

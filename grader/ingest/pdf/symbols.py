@@ -129,6 +129,33 @@ for _code in range(128):
 _EX_DEPTH[0x76] = (0.04, 0.56)
 
 
+# The pieces of extensible delimiters have glyph names (bracelefttp, parenrightex ...) that the Adobe
+# Glyph List maps to private-use codes (after the Symbol font): a PDF from pdflatex then hands over
+# U+F8EB..U+F8FE for a \left\{ around a tall formula. Each is its cmex code's piece.
+_PRIVATE_PIECES = {"\uf8eb": 0x30, "\uf8ec": 0x42, "\uf8ed": 0x40, "\uf8ee": 0x32, "\uf8ef": 0x36, "\uf8f0": 0x34,
+                   "\uf8f1": 0x38, "\uf8f2": 0x3C, "\uf8f3": 0x3A, "\uf8f4": 0x3E, "\uf8f6": 0x31, "\uf8f7": 0x43,
+                   "\uf8f8": 0x41, "\uf8f9": 0x33, "\uf8fa": 0x37, "\uf8fb": 0x35, "\uf8fc": 0x39, "\uf8fd": 0x3D,
+                   "\uf8fe": 0x3B}
+
+
+def ex_code(ch: str) -> int | None:
+    """The code in the extension font of a glyph the text layer hands over: its own code below 128,
+    or the piece a private-use code names; None for anything else."""
+    if len(ch) != 1:
+        return None
+    return ord(ch) if ord(ch) < 128 else _PRIVATE_PIECES.get(ch)
+
+
+def ex_piece_starts(ch: str) -> bool:
+    """A top piece of an extensible delimiter (nothing of its stack lies above it)."""
+    return ex_code(ch) in (0x30, 0x31, 0x32, 0x33, 0x38, 0x39)
+
+
+def ex_piece_ends(ch: str) -> bool:
+    """A bottom piece of an extensible delimiter (nothing of its stack lies below it)."""
+    return ex_code(ch) in (0x34, 0x35, 0x3A, 0x3B, 0x40, 0x41)
+
+
 def ex_extent(code: int) -> tuple[float, float]:
     """(height above, depth below) the origin of a cmex glyph, in em."""
     return _EX_DEPTH.get(code, (0.04, 1.16))
@@ -278,8 +305,10 @@ def meaning(ch: str, font: str) -> tuple[str, str]:
     unknown glyphs are ('?', 'unknown')."""
     fam = family(font)
     code = ord(ch) if len(ch) == 1 else -1
-    if fam == "ex" and 0 <= code < 128:
-        return _EX.get(code, ("?", "unknown"))
+    if fam == "ex" and ex_code(ch) is not None:
+        return _EX.get(ex_code(ch), ("?", "unknown"))
+    if ch in _PRIVATE_PIECES:  # a piece in another font: what it is, without cmex's metrics
+        return _EX[_PRIVATE_PIECES[ch]]
     if fam == "sy":
         if "A" <= ch <= "Z":
             return rf"\mathcal{{{ch}}}", "ord"
