@@ -215,12 +215,35 @@ def test_units_keep_every_character_and_normalise_never_fails(text):
 # ---------------------------------------------------------------- formulas in prose answers
 
 def test_a_chain_is_read_for_what_it_proves():
-    from grader.kinds.prose_text import derived_relation
+    from grader.kinds.prose_text import derived_relations
 
     chain = normalise_math(r"\mathcal{L}_k = \mathbb{E}[\log \frac1k \sum_j w_j] \le \log \mathbb{E}[\frac1k\sum_j w_j] = \log p(x)")
-    assert derived_relation(chain) == "L_k ≤ log p(x)"
-    assert derived_relation(normalise_math(r"a \le b \ge c")) is None  # mixed directions prove nothing
-    assert derived_relation(normalise_math(r"\mathcal{L}_2 &= A \\ &\overset{(b)}{\ge} B \\ &= C")) == "L_2 ≥ C"
+    assert derived_relations(chain)[0] == "L_k ≤ log p(x)"
+    assert derived_relations(normalise_math(r"a \le b \ge c")) == []  # mixed directions prove nothing
+    assert derived_relations(normalise_math(r"\mathcal{L}_2 &= A \\ &\overset{(b)}{\ge} B \\ &= C")) == ["L_2 ≥ C"]
+
+
+def test_the_bounds_of_a_sum_are_no_relation_of_the_chain():
+    from grader.kinds.prose_text import derived_relations
+
+    chain = normalise_math(r"L = \frac{1}{k}\sum_{j=1}^{k} a_j \le \frac{1}{k}\sum_{j = 1}^{k} b_j = B")
+    assert derived_relations(chain)[0] == "L ≤ B"
+
+
+def test_a_step_taken_inside_a_kept_context_is_read_as_shown():
+    # the student rewrites E[w_j] into p(x) under "log (1/k) Σ": the chain shows E[w_j] = p(x)
+    from grader.kinds.prose_text import derived_relations
+
+    chain = normalise_math(r"\log\frac{1}{k}\sum_{j=1}^k \mathbb{E}_{z_j}\left[\frac{p(x,z_j)}{q(z_j|x)}\right]"
+                           r" = \log\frac{1}{k}\sum_{j=1}^k \int p(x, z_j) dz_j = \log\frac{1}{k}\sum_{j=1}^k p(x) = \log p(x)")
+    found = derived_relations(chain)
+    assert "E_z_j[(p(x,z_j))/(q(z_j|x))] = p(x)" in found
+    # sides that share no context give no inner step; a bare "a = b" is no chain
+    assert derived_relations(normalise_math(r"A = B + C = D")) == ["A = D"]
+    assert derived_relations("x = 1") == []
+    # a kept suffix is set aside only when it closes what the context opened
+    assert "E[a] = b" in derived_relations("log(E[a]) = log(b) = c")
+    assert derived_relations("f(E[a]) = f(b) = c") == ["f(E[a]) = c"]  # a context of one letter is too little
 
 
 def test_an_item_is_found_where_the_answer_writes_the_formula_it_states():

@@ -15,7 +15,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from grader.analyses.language import gloss, language
 from grader.kinds.base import Extracted, Fragment, Kind, Outcome, Status, StrictModel, register
 from grader.kinds.prose_claims import continues, negated, pieces
-from grader.kinds.prose_text import (MATHY, canonical, derived_relation, normalise_math, quote, readable,  # noqa: F401
+from grader.kinds.prose_text import (MATHY, canonical, derived_relations, normalise_math, quote, readable,  # noqa: F401
                                      stated_formulas, units, word_count)
 
 
@@ -111,7 +111,7 @@ class _Sentences:
         # a French answer is also read through its English gloss: most rubrics' hints are English
         self.language = language(text)
         self.glossed = [gloss(u) for u in self.normalised] if self.language == "fr" else []
-        self.derived = [derived_relation(n) for n in self.normalised]
+        self.derived = [derived_relations(n) for n in self.normalised]
         self.mentions_count = mentions_count
         # per unit: its pieces (a list of keywords is cut into its items) and whether each counts
         self.pieces = [[(self.units[i], True)] if mentions_count else
@@ -131,9 +131,7 @@ class _Sentences:
     def _unit_forms(self, index: int) -> list[tuple[str, bool]]:
         """The unit's forms (as written, normalised, derived, glossed), or its pieces' when it is a list."""
         if len(self.pieces[index]) == 1:
-            forms = [self.units[index], self.normalised[index]]
-            if self.derived[index]:
-                forms.append(self.derived[index])
+            forms = [self.units[index], self.normalised[index], *self.derived[index]]
             return [(form, True) for form in forms + ([self.glossed[index]] if self.glossed else [])]
         out = []
         for words, counts in self.pieces[index]:
@@ -207,7 +205,7 @@ class _Sentences:
         if not wanted:
             return None
         for index, unit in enumerate(self.units):
-            forms = [canonical(form) for form in (self.normalised[index], self.derived[index]) if form]
+            forms = [canonical(form) for form in (self.normalised[index], *self.derived[index])]
             if any(w in form for w in wanted for form in forms) and not self._formula_negated(index):
                 return unit
         return None

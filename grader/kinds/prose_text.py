@@ -86,12 +86,14 @@ def _braced(text: str, start: int) -> tuple[str, int] | None:
 def normalise_math(text: str) -> str:
     """LaTeX and PDF-extracted math in one spelling, for hints: a plain rewrite, never evaluated."""
     text = _FRAC_SHORT.sub(r"(\1)/(\2)", text)
-    for _ in range(8):  # \frac{a}{b} -> (a)/(b), innermost last; bounded for hostile input
-        m = _FRAC.search(text)
+    position = 0
+    for _ in range(200):  # \frac{a}{b} -> (a)/(b), outermost first; bounded for hostile input
+        m = _FRAC.search(text, position)
         if not m:
             break
         first = _braced(text, m.end())
         second = _braced(text, first[1]) if first else None
+        position = m.start()  # an inner \frac is in what replaces this one: search on from here
         if not second:
             text = text[:m.start()] + text[m.end():]
             continue
@@ -137,40 +139,112 @@ def word_count(text: str) -> int:
 _RELATION = re.compile(r"(?<![<>≤≥=!])(=|≤|≥|<|>)(?![<>≤≥=])")
 _OPENERS, _CLOSERS = "([{", ")]}"
 _CHAIN_CHARS = re.compile(r"[(\[{)\]}=≤≥<>]")
+# The bounds of a sum or product flattened by normalise_math ("Σ_j = 1^k"): its "=" is no relation.
+_BOUND = re.compile(r"(?<=[ΣΠ]_)[ \w]{1,12}=(?=\s*\w{1,12}\s*\^)")
+# Where a shared context may end: a side's inner term starts after a space, a bracket or an operator.
+_CONTEXT_END = re.compile(r"[\s(\[{/^_·+\-Σ∫]")
+_SUM_BOUNDS = re.compile(r"[ΣΠ]_[ \w]{1,12}(?:=\s*\w{1,12}\s*)?\^(?:\d+|\w)")  # "Σ_j = 1^k", then the term
 
 
-def derived_relation(normalised: str) -> str | None:
-    """What a chain of (in)equalities proves, from its first side to its last: "L_K ≤ log p(x)" for
-    "L_K = E[…] ≤ log E[…] = log p(x)". A TA reads the chain so; a checklist's hint may name only
-    the conclusion. None when the chain mixes ≤ and ≥, or has fewer than three sides."""
-    if len(normalised) > 3000:
-        return None
+def _sides(normalised: str) -> tuple[list[str], list[str]]:
+    """A chain's sides and the relations between them, split at relations outside brackets."""
+    masked = _BOUND.sub(lambda m: m.group(0).replace("=", "\x00"), normalised)
     sides, relations, depth, last = [], [], 0, 0
-    for m in _CHAIN_CHARS.finditer(normalised):  # only brackets and relations change anything
+    for m in _CHAIN_CHARS.finditer(masked):  # only brackets and relations change anything
         ch, i = m.group(), m.start()
         if ch in _OPENERS:
             depth += 1
         elif ch in _CLOSERS:
             depth = max(0, depth - 1)
-        elif depth == 0 and _RELATION.match(normalised, i):
+        elif depth == 0 and _RELATION.match(masked, i):
             sides.append(normalised[last:i])
             relations.append(ch)
             last = i + 1
     sides.append(normalised[last:])
-    if len(sides) < 3:
-        return None
+    return sides, relations
+
+
+def _combined(relations: list[str]) -> str | None:
+    """What relations in a row prove together: "=" for equalities alone, "≤" for ≤ and =, None
+    when ≤ and ≥ are mixed."""
     strict = {r for r in relations if r != "="}
     if not strict:
-        relation = "="
-    elif strict <= {"≤", "<"}:
-        relation = "<" if "<" in strict else "≤"
-    elif strict <= {"≥", ">"}:
-        relation = ">" if ">" in strict else "≥"
-    else:
+        return "="
+    if strict <= {"≤", "<"}:
+        return "<" if "<" in strict else "≤"
+    if strict <= {"≥", ">"}:
+        return ">" if ">" in strict else "≥"
+    return None
+
+
+def _inner_steps(sides: list[str], relations: list[str]) -> list[str]:
+    """The steps a chain takes inside a context it keeps: "log (1/k) Σ E[w_j] = log (1/k) Σ ∫ p dz
+    = log (1/k) Σ p(x)" rewrites E[w_j] into p(x) under "log (1/k) Σ", so it shows E[w_j] = p(x),
+    as a TA reads it. Each run of equalities whose sides open alike (and close alike) gives its
+    first and last inner terms."""
+    out = []
+    i = 0
+    while i < len(relations):
+        j = i
+        while j < len(relations) and relations[j] == "=":
+            j += 1
+        run = [side.strip() for side in sides[i:j + 1]]
+        a = 0
+        while a < len(run) - 1:  # the longest stretches of the run that keep a context
+            b = a + 1
+            inner = _without_context(run[a:b + 1])
+            while inner and b + 1 < len(run) and _without_context(run[a:b + 2]):
+                b += 1
+                inner = _without_context(run[a:b + 1])
+            if inner and inner[0] and inner[-1] and inner[0] != inner[-1]:
+                out.append(f"{inner[0]} = {inner[-1]}")
+            a = b if inner else a + 1
+        i = j + 1
+    return out
+
+
+def _without_context(run: list[str]) -> list[str] | None:
+    """The sides without the prefix and suffix they all share (cut where a term may start), or
+    None when they share no prefix of substance."""
+    prefix = run[0]
+    for side in run[1:]:
+        n = 0
+        while n < min(len(prefix), len(side)) and prefix[n] == side[n]:
+            n += 1
+        prefix = prefix[:n]
+    cut = max([m.end() for m in _CONTEXT_END.finditer(prefix)]
+              + [m.end() for m in _SUM_BOUNDS.finditer(prefix)], default=0)
+    prefix = prefix[:cut]
+    if len(prefix.strip()) < 3 or not re.search(r"[A-Za-zΣΠ∫]", prefix):
         return None
-    first = re.split(r"[:;,]\s|\bthus\b|\bhence\b|\bso\b", sides[0])[-1].strip()
-    end = re.split(r"[,;]\s|\.\s", sides[-1])[0].strip()
-    return f"{first} {relation} {end}" if first and end else None
+    inner = [side[len(prefix):] for side in run]
+    suffix = inner[0]
+    for side in inner[1:]:
+        n = 0
+        while n < min(len(suffix), len(side)) and suffix[-1 - n] == side[-1 - n]:
+            n += 1
+        suffix = suffix[len(suffix) - n:] if n else ""
+    if suffix and not re.fullmatch(r"[\s)\]}]*", suffix):  # only closing brackets the prefix opened
+        suffix = ""
+    return [side[:len(side) - len(suffix)].strip() if suffix else side.strip() for side in inner]
+
+
+def derived_relations(normalised: str) -> list[str]:
+    """What a chain of (in)equalities proves: from its first side to its last ("L_K ≤ log p(x)"
+    for "L_K = E[…] ≤ log E[…] = log p(x)"; none when it mixes ≤ and ≥, or has fewer than three
+    sides), and the steps it takes inside a context it keeps (_inner_steps). A TA reads the chain
+    so; a checklist's hint may name only the conclusion, or the step."""
+    if len(normalised) > 3000 or not _RELATION.search(normalised):
+        return []
+    sides, relations = _sides(normalised)
+    out = []
+    relation = _combined(relations)
+    if len(sides) >= 3 and relation:
+        first = re.split(r"[:;,]\s|\bthus\b|\bhence\b|\bso\b", sides[0])[-1].strip()
+        end = re.split(r"[,;]\s|\.\s", sides[-1])[0].strip()
+        if first and end:
+            out.append(f"{first} {relation} {end}")
+    return out + [step for step in _inner_steps(sides, relations) if step not in out]
 
 
 # ------------------------------------------------------------------ formulas a checklist item states
