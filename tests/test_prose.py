@@ -282,3 +282,33 @@ def test_a_hint_is_found_where_each_sentence_shows_it(sentences, atoms, mentions
     expected = [(i, f, m.span()) for i in range(len(sentences.units))
                 for f, (form, _) in enumerate(sentences._forms(i)) for m in re.finditer(pattern, form, re.I)]
     assert [(i, f, m.span()) for i, f, m, _ in sentences.matches(pattern)] == expected
+
+
+def test_an_identity_written_as_a_formula_names_it():
+    # a checklist names the step ("linearity of expectation"); the student writes it
+    from grader.kinds.prose_text import named_steps
+
+    def named(latex: str) -> list[str]:
+        return [name.split(" (")[0] for name in named_steps(normalise_math(latex))]
+
+    assert named(r"\because \mathbb{E}\left[\sum x\right] = \sum\mathbb{E}[x]") == ["linearity of expectation"]
+    assert named(r"\sum_{i=1}^n \mathbb{E}[X_i] = \mathbb{E}[\sum_{i=1}^n X_i]") == ["linearity of expectation"]
+    assert named(r"\mathbb{E}[X + Y] = \mathbb{E}[X] + \mathbb{E}[Y]") == ["linearity of expectation"]
+    assert named(r"\log \mathbb{E}_q[w] \ge \mathbb{E}_q[\log w]") == ["Jensen's inequality"]
+    assert named(r"\log \mathbb{E}_q[w] \le \mathbb{E}_q[\log w]") == []  # the wrong direction names nothing
+    assert named(r"p(z|x) = \frac{p(x|z)p(z)}{p(x)}") == ["Bayes' rule"]
+    assert named(r"p(z|x) = \frac{p(x,z)}{p(z)}") == []
+    assert named(r"\mathbb{E}[X] = \mathbb{E}[Y]") == []
+
+
+def test_a_step_named_by_its_formula_is_found_and_quoted():
+    from grader.kinds.prose import ProseSettings
+
+    settings = ProseSettings(items=[
+        {"id": "linearity", "points": 1, "description": "the expectation of the average", "hints": [r"linearity\s+of\s+expectation"]},
+        {"id": "jensen", "points": 1, "description": "Jensen", "hints": [r"jensen"]}])
+    text = (r"Then $\mathbb{E}\left[\frac{1}{K}\sum_{j=1}^K a_j\right] = \frac{1}{K}\sum_{j=1}^K \mathbb{E}[a_j]$,"
+            r" and $\log \mathbb{E}[w] \le \mathbb{E}[\log w]$.")
+    items = {i["id"]: i for i in get_kind("prose").checklist(text, settings)}
+    assert items["linearity"]["found"] and not items["jensen"]["found"]  # Jensen's direction is wrong here
+    assert "\\sum_{j=1}^K \\mathbb{E}[a_j]" in items["linearity"]["evidence"][0]

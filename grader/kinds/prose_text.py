@@ -52,7 +52,9 @@ _MATH_RULES = [(re.compile(p), r) for p, r in [
     (r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])|\\displaystyle|\\limits|\\nolimits", ""),
     (r"\\\{", "["), (r"\\\}", "]"),  # E\{...\}: an expectation in braces reads as E[...]
     (r"\\[,;:! ]|\\q?quad\b|~", " "),
-    (r"\\(?:mathbf|mathrm|mathbb|mathcal|mathit|boldsymbol|bm|text|textrm|textbf|textit|operatorname|mathsf)\s*\{([^{}]*)\}", r"\1"),
+    # after a command, a space: "\sum\mathbb{E}[x]" must not become the word "sumE"
+    (r"(\\[a-zA-Z]+)?\\(?:mathbf|mathrm|mathbb|mathcal|mathit|boldsymbol|bm|text|textrm|textbf|textit|operatorname|mathsf)"
+     r"\s*\{([^{}]*)\}", lambda m: f"{m.group(1)} {m.group(2)}" if m.group(1) else m.group(2)),
     (r"\\(?:geq?|geqslant)(?![a-zA-Z])|>=|⩾", "≥"), (r"\\(?:leq?|leqslant)(?![a-zA-Z])|<=|⩽", "≤"),
     (r"\\(?:ln|log)(?![a-zA-Z])|\bln\b", "log"), (r"\\exp(?![a-zA-Z])", "exp"),
     (r"\\sum(?![a-zA-Z])|∑", "Σ"), (r"\\prod(?![a-zA-Z])|∏", "Π"), (r"\\int(?![a-zA-Z])", "∫"),
@@ -236,15 +238,51 @@ def derived_relations(normalised: str) -> list[str]:
     so; a checklist's hint may name only the conclusion, or the step."""
     if len(normalised) > 3000 or not _RELATION.search(normalised):
         return []
-    sides, relations = _sides(normalised)
-    out = []
-    relation = _combined(relations)
-    if len(sides) >= 3 and relation:
-        first = re.split(r"[:;,]\s|\bthus\b|\bhence\b|\bso\b", sides[0])[-1].strip()
-        end = re.split(r"[,;]\s|\.\s", sides[-1])[0].strip()
-        if first and end:
-            out.append(f"{first} {relation} {end}")
-    return out + [step for step in _inner_steps(sides, relations) if step not in out]
+    out: list[str] = []
+    for chain in _CHAINS_APART.split(normalised):  # "a = b, and c ≤ d": two chains
+        sides, relations = _sides(chain)
+        relation = _combined(relations)
+        if len(sides) >= 3 and relation:
+            first = re.split(r"[:;,]\s|\bthus\b|\bhence\b|\bso\b", sides[0])[-1].strip()
+            end = re.split(r"[,;]\s|\.\s", sides[-1])[0].strip()
+            if first and end:
+                out.append(f"{first} {relation} {end}")
+        out += [step for step in _inner_steps(sides, relations) if step not in out]
+    return out
+
+
+# Words that end one chain and start another within a sentence.
+_CHAINS_APART = re.compile(r"[,;]\s+(?:and|then|so|thus|hence|where|while|whereas|but|et|puis|donc|alors|où|mais)\b"
+                           r"|\.\s+(?=[A-Z])")
+
+
+# ------------------------------------------------------------------ steps a formula names
+
+# Identities students write as formulas where a checklist names them in words ("linearity of
+# expectation"): a unit that writes one is also read as naming it, in English and French (an item's
+# hints may be in either). Only the valid direction of an inequality is named.
+_E = r"E[^=≤≥\[\n]{0,40}?"  # E, its subscript, before its bracket
+_NAMED_STEPS = [(re.compile(p), name) for p, name in [
+    (rf"{_E}\[[^=≤≥\[\]]{{0,30}}?Σ[^=≤≥]{{0,160}}?\]\s*=\s*(?:\([^=≤≥]{{0,20}}?\)\s*)?Σ[^=≤≥]{{0,60}}?E"
+     rf"|Σ[^=≤≥]{{0,60}}?E[^=≤≥]{{0,160}}?=\s*{_E}\[\s*Σ"
+     rf"|{_E}\[[^\[\]=≤≥]{{1,80}}\+[^\[\]=≤≥]{{1,80}}\]\s*=\s*{_E}\[[^\[\]=≤≥]{{1,80}}\]\s*\+\s*E",
+     "linearity of expectation (linéarité de l'espérance)"),
+    (rf"log\s*\(?\s*{_E}\[[^=≤≥]{{0,200}}?≥\s*{_E}\[\s*log|{_E}\[\s*log[^=≤≥]{{0,200}}?≤\s*log\s*\(?\s*E"
+     r"|f\s*\(\s*E[^=≤≥]{0,80}?≤\s*E[^=≤≥]{0,40}?\[\s*f\s*\(",
+     "Jensen's inequality (inégalité de Jensen)"),
+    (r"p\s*\(\s*(\w+)\s*\|\s*(\w+)\s*\)\s*=\s*\(?\s*p\s*\(\s*\2\s*\|\s*\1\s*\)\s*·?\s*p\s*\(\s*\1\s*\)\s*\)?\s*/\s*\(?\s*p\s*\(\s*\2\s*\)"
+     r"|p\s*\(\s*(\w+)\s*\|\s*(\w+)\s*\)\s*=\s*\(?\s*p\s*\(\s*(?:\3\s*,\s*\4|\4\s*,\s*\3)\s*\)\s*\)?\s*/\s*\(?\s*p\s*\(\s*\4\s*\)",
+     "Bayes' rule (règle de Bayes)"),
+]]
+
+
+def named_steps(normalised: str) -> list[str]:
+    """The names of the identities a unit writes as formulas (E[Σ x] = Σ E[x]: linearity of
+    expectation), for hints that name them."""
+    if "=" not in normalised and "≤" not in normalised and "≥" not in normalised:
+        return []
+    masked = _BOUND.sub(lambda m: m.group(0).replace("=", "\x00"), normalised)  # "Σ_j = 1^k" relates nothing
+    return [name for pattern, name in _NAMED_STEPS if pattern.search(masked)]
 
 
 # ------------------------------------------------------------------ formulas a checklist item states
