@@ -429,6 +429,35 @@ def test_unreadable_answers_say_why(rubric, text, problem):
     assert not answer.readable and problem in answer.problem
 
 
+@pytest.mark.parametrize("text, fraction, optimiser", [
+    # arg max written where the maximum's value is meant: the value at the optimum, for a TA to confirm
+    (r"$$\mathrm{JSD}(p_0, p_1) = \frac{1}{2}\left(\arg\max_D \mathbb{E}_{x\sim p_1}[\log D(x)]"
+     r" + \mathbb{E}_{x\sim p_0}[\log(1 - D(x))] + \log 4\right)$$", 1.0, r"\arg\max_D"),
+    (r"$$\mathrm{JSD}(p_0, p_1) = \frac{1}{2}\max_{D}\left(\mathbb{E}_{p_1}[\log D] + \mathbb{E}_{p_0}[\log(1 - D)]\right)"
+     r" + \log 2$$", 1.0, r"\max_{D}"),
+    # the same reading of a wrong answer earns what the answer earns, still only suggested
+    (r"$$\mathrm{JSD}(p_0, p_1) = \frac{1}{2}\operatorname*{arg\,max}_D \left(\mathbb{E}_{p_1}[\log D]"
+     r" + \mathbb{E}_{p_0}[\log(1 - D)]\right)$$", 0.6, r"\operatorname*{arg\,max}_D"),
+])
+def test_an_optimum_written_as_its_operator_is_read_for_a_ta(rubric, key, text, fraction, optimiser):
+    comp = component(rubric, "4.6a")
+    answer = KIND.extract(Fragment("4.6a", text, "test", 1.0), comp)
+    assert answer.readable and answer.confidence < 0.75
+    assert optimiser in answer.value["read_note"] and optimiser not in answer.value["read_as"]
+    outcome = KIND.grade(answer, key.value("4.6a", "answer"), comp)
+    assert outcome.status == "needs_review" and outcome.fraction == pytest.approx(fraction)
+    assert "a TA will confirm it" in outcome.feedback
+    assert ("arg max names where the maximum is reached" in outcome.feedback) == ("arg" in optimiser)
+    assert "read so:" in KIND.describe(answer)
+
+
+def test_max_of_two_values_is_a_function_not_an_optimum():
+    from grader.mathexpr.normalise import without_optimum
+
+    assert without_optimum(r"\max(a, b) + \min(c, d)") is None
+    assert without_optimum(r"\sup_{\theta} f + \inf_x g")[0].split() == ["f", "+", "g"]
+
+
 # ---------------------------------------------------------------- the kind's contract
 
 def test_self_tests_get_the_statuses_they_predict(rubric, key):

@@ -28,6 +28,7 @@ from grader.mathexpr import answer, equivalence
 from grader.mathexpr import tree as t
 from grader.mathexpr.equations import find_equations, split_math
 from grader.mathexpr.evaluate import cases, symbols_used
+from grader.mathexpr.normalise import without_optimum
 from grader.mathexpr.parser import parse
 from grader.mathexpr.printer import to_latex, to_plain
 from grader.mathexpr.tree import ParseError
@@ -107,7 +108,7 @@ class ExpressionKind(Kind):
     def grade(self, answer: Extracted, key: dict, component) -> Outcome:
         settings: ExpressionSettings = component.settings
         ctx = settings.ctx
-        node = _parse(answer.value["expression"], settings)
+        node = _parse(answer.value.get("read_as") or answer.value["expression"], settings)
         name = settings.shown_name
         extra = {"plain": to_plain(node)}
         allowed = settings.allowed()
@@ -164,7 +165,10 @@ class ExpressionKind(Kind):
     def _finish(self, answer: Extracted, fraction: float, message: str, notes: tuple[str, ...],
                 extra: dict) -> Outcome:
         status: Status = "correct" if fraction >= 1 else ("partial" if fraction > 0 else "incorrect")
-        if answer.confidence < LOW_CONFIDENCE:
+        if answer.value.get("read_note"):
+            status = "needs_review"
+            message += f" As read: {answer.value['read_note']}; a TA will confirm it."
+        elif answer.confidence < LOW_CONFIDENCE:
             status = "needs_review"
             message += f" Your answer was located with low confidence ({answer.how}); a TA will confirm it."
         return Outcome(fraction, status, message, notes, suggested=status == "needs_review", extra=extra)
@@ -181,7 +185,8 @@ class ExpressionKind(Kind):
             if value.get("expression"):
                 shown += f"\nas written: {value['expression']}"
             return shown
-        return f"expression: {value['plain']}\nas written: {value['expression']}\nfound in: {answer.how}"
+        read = f"\nread so: {value['read_note']}" if value.get("read_note") else ""
+        return f"expression: {value['plain']}\nas written: {value['expression']}{read}\nfound in: {answer.how}"
 
     def render_context(self, answer, key, outcome, component) -> dict:
         value = (answer.value or {}) if answer is not None else {}
@@ -277,12 +282,29 @@ def _read(latex: str, how: str, confidence: float, settings: ExpressionSettings)
     try:
         node = _parse(latex, settings)
     except ParseError as exc:
-        return Extracted({"expression": latex}, how, 0.0, problem=f"the expression could not be read: {exc}")
+        retried = _read_optimum(latex, how, confidence, settings)
+        return retried or Extracted({"expression": latex}, how, 0.0, problem=f"the expression could not be read: {exc}")
     problem = _problem(node, settings)
     if problem:
         return Extracted({"expression": latex, "plain": to_plain(node)}, how, 0.0,
                          problem=f"the expression could not be evaluated: {problem}")
     return _value(latex, node, how, confidence)
+
+
+def _read_optimum(latex: str, how: str, confidence: float, settings: ExpressionSettings) -> Extracted | None:
+    """A formula that fails on an optimisation operator (arg max_D, max_D, sup_θ), read as the value
+    of what it optimises: a reading a TA confirms (its confidence is below LOW_CONFIDENCE)."""
+    stripped = without_optimum(latex)
+    if stripped is None:
+        return None
+    try:
+        node = _parse(stripped[0], settings)
+    except ParseError:
+        return None
+    if _problem(node, settings):
+        return None
+    return Extracted({"expression": latex, "plain": to_plain(node), "read_as": stripped[0].strip(),
+                      "read_note": stripped[1]}, how, min(confidence, 0.5))
 
 
 @lru_cache(maxsize=4096)

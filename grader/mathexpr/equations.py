@@ -156,7 +156,12 @@ def _is_words(tokens: list[str], i: int) -> bool:
         content += tokens[k]
         k += 1
     word = content.strip()
-    return not re.fullmatch(r"[A-Z]{2,6}|[A-Za-z]|log|ln|exp|det|tr", word)
+    return not _NAME_IN_FONT.fullmatch(word)
+
+
+# What \operatorname{..} or \mathrm{..} may hold in a formula without ending it: a name, not prose.
+_NAME_IN_FONT = re.compile(r"[A-Z]{2,6}|[A-Za-z]|log|ln|exp|det|tr|max|min|sup|inf"
+                           r"|arg\s*(?:\\[,;:! ]|~|\s)*(?:max|min)")
 
 
 def _skip_group(tokens: list[str], j: int) -> int:

@@ -324,3 +324,29 @@ def _check(text: str) -> None:
     for m in _NUMBER.finditer(text):
         if len(m.group(0)) > MAX_NUMBER_DIGITS:
             raise ParseError(f"a number with {len(m.group(0))} digits is too long")
+
+
+# ------------------------------------------------------------------ an optimum written as its operator
+
+# "max_D V(D)" or "arg max_D V(D)" where the value at the optimum is meant (a divergence written as
+# the maximum of an objective, its value at the optimal D*): the grammar reads no optimisation, so a
+# reading that fails on one may be retried without it, as the value of what is optimised, and only
+# for a TA to confirm.
+_ARG_OPT = (r"(?:\\arg\s*\\(?:max|min)(?![a-zA-Z])|\\(?:argmax|argmin)(?![a-zA-Z])"
+            r"|\\(?:operatorname\*?|mathrm|text|textrm)\s*\{\s*arg\s*(?:\\[,;! ]|~|\s)*(?:max|min)\s*\})")
+_OPTIMUM = re.compile(r"(?P<arg>" + _ARG_OPT + r")(?:\s*\\limits)?(?:\s*_\s*(?:\{[^{}]{0,40}\}|\\[A-Za-z]+|[A-Za-z0-9]))?"
+                      r"|\\(?:max|min|sup|inf)(?:\s*\\limits)?\s*_\s*(?:\{[^{}]{0,40}\}|\\[A-Za-z]+|[A-Za-z0-9])")
+
+
+def without_optimum(text: str) -> tuple[str, str] | None:
+    """The formula with its optimisation operators taken out (arg max_D, max_D, sup_θ ...), and
+    what was read so, or None when it has none. max(a, b) without a subscript is a function and stays."""
+    found = list(_OPTIMUM.finditer(text))
+    if not found:
+        return None
+    arg = any(m.group("arg") for m in found)
+    what = " ".join(dict.fromkeys(" ".join(m.group(0).split()) for m in found))
+    note = (f"'{what}' is read as the value of what it optimises, at the optimum"
+            + (" (arg max names where the maximum is reached, not the maximum itself)" if arg else ""))
+    return _OPTIMUM.sub(" ", text), note
+
