@@ -64,7 +64,10 @@ def _reading(component: Component, result: ComponentResult) -> str:
     if result.answer is None:
         return "no answer that could be read"
     label = get_kind(component.kind).group_label(result.answer)
-    return label if label is not None else f"an answer graded {result.status}"
+    if label is not None:
+        return label
+    # free text has no label: what each reading earns is what differs
+    return f"an answer that earns {result.score:g} of {result.max_score:g}"
 
 
 def _hidden_note(fragment: Fragment | None, name: str) -> str:
@@ -95,6 +98,8 @@ def confirmed(component: Component, source: ComponentResult, record: ComponentRe
     hidden = _hidden_note(source_fragment, src_name) + _hidden_note(record_fragment, pdf_name)
     feedback = (f"{src_name} and {pdf_name} do not agree: {src_name} says {said}, {pdf_name} shows {shown}. "
                 f"The PDF is what is graded; a TA will check it (suggested: what the PDF's reading earns).{hidden}")
+    if pdf_read and record.feedback:  # what the PDF's reading found (a checklist's steps) stays in view
+        feedback += f" On {pdf_name}: {record.feedback}"
     return replace(record if pdf_read else source, status="needs_review", feedback=feedback,
                    score=min(source.score, record.score) if pdf_read else 0.0,
                    evidence=(f"{src_name} says: {said}", f"{pdf_name} shows: {shown}"),

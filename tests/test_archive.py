@@ -141,3 +141,19 @@ def test_folder_with_tex_and_pdf_is_one_submission(tmp_path, rubric, key):
     [sub] = discover([folder], as_one=True)
     docs, _ = read_submission(sub)
     assert [d.source for d in docs] == ["grids.tex", "grids.pdf"]
+
+
+def test_free_text_readings_that_disagree_say_what_each_earns_and_keep_the_pdfs_checklist(rubric):
+    from grader.record import confirmed
+    from grader.score import ComponentResult
+
+    component = next(c for p in rubric.parts for c in p.components if c.kind == "prose")
+    source = ComponentResult("answer", "prose", 5.0, 5.0, "needs_review", "4 of 4 expected steps found.",
+                             answer={"text": "...", "words": 80})
+    record = ComponentResult("answer", "prose", 5.0, 2.5, "needs_review",
+                             "2 of 4 expected steps found. Not found: Jensen.", answer={"text": "...", "words": 60})
+    result = confirmed(component, source, record, None, None)
+    assert result.status == "needs_review" and result.score == 2.5
+    assert ("the source says an answer that earns 5 of 5, the PDF shows an answer that earns 2.5 of 5"
+            in result.feedback)
+    assert result.feedback.endswith("On the PDF: 2 of 4 expected steps found. Not found: Jensen.")
