@@ -221,3 +221,33 @@ def test_a_grid_numbered_from_the_bottom_is_found_by_its_labels():
     assert len(found) == 2
     bottom_up = next(g for g in found if g["11"].y > 200)
     assert bottom_up["41"].y < bottom_up["11"].y and all(lab.y >= 200 for lab in bottom_up.values())
+
+
+def test_running_headers_and_footers_answer_nothing():
+    # a header with the course and the student, a footer with the page number, on each of 4 pages
+    [doc] = read_pdf(FIXTURES / "headers.pdf", DEFAULT_LIMITS, FIXTURES)
+    lines = doc.text.split("\n")
+    assert doc.pages == 4
+    assert not [line for line in lines if "Jane Student" in line or "IFT6135" in line or "Page " in line]
+    # the body keeps its words, the header's among them ("Generative models")
+    assert any(line.startswith("1.3 Generative models are trained") for line in lines)
+    start, end = doc.text.index("1.1 The identity"), doc.text.index("1.2 By Jensen")
+    assert "Assignment 3" not in doc.text[start:end] and "Hence the first part ends here." in doc.text[start:end]
+    # blanked, not cut out: the text keeps its length, so every offset into it still holds
+    assert any(line and not line.strip() for line in lines)
+
+
+def test_furniture_is_what_half_the_pages_repeat_in_their_margins():
+    from grader.ingest.pdf.furniture import blanked, edge_line, furniture
+
+    def edge(text: str, page: int, top: float = 20.0, start: int = 0):
+        return edge_line(text, (50.0, top, 400.0, top + 10), 0.0, 800.0, page, start)
+
+    header = [edge("Jane Student (20012345)", p, start=100 * p) for p in range(4)]
+    numbers = [edge(f"Page {p + 1} of 4", p, top=770.0, start=100 * p + 50) for p in range(4)]
+    assert sorted(furniture(header + numbers, 4)) == sorted((e.start, e.end) for e in header + numbers)
+    assert furniture(header[:1], 4) == []  # once is a title, not a running header
+    assert furniture(header, 2) == []  # two pages say too little
+    assert edge("Jane Student", 0, top=400.0) is None  # the middle of the page is content
+    assert edge("11 12 13 14 15", 0) is None  # a row of numbers (a grid's labels) is content
+    assert blanked("ab\ncd\nef", [(3, 5)]) == "ab\n  \nef"

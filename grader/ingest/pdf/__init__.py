@@ -25,6 +25,7 @@ from grader.ingest.grids import HEADING, Label, find_grids
 from grader.ingest.limits import Limits, RejectedFile
 from grader.ingest.pdf.layout import (_OPTION_LINE, _Heading, _join_split_headings, _may_be_heading,
                                       _page_lines, _relabel_checked_item)
+from grader.ingest.pdf.furniture import EdgeLine, blanked, edge_line, furniture
 from grader.ingest.pdf.math import math_fonts, rewrite_lines
 from grader.ingest.pdf.page import CachedPage
 from grader.ingest.pdf.page_grids import _read_page_grids
@@ -88,6 +89,7 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
     grids: list[GridFinding] = []
     maths: list[MathSpan] = []
     scanned: list[int] = []
+    edges: list[EdgeLine] = []  # lines in the pages' margins: running headers and footers among them
     layered = all_layers_on(data, doc)  # the document with every optional-content layer shown
     try:
         for pno in range(doc.page_count):
@@ -120,6 +122,9 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
                     text, prev_option = _relabel_checked_item(text, prev_option)
                 if line.math:
                     maths += _math_spans(line, text, start, pno + 1)
+                edge = None if line.labels else edge_line(text, line.bbox, page.rect.y0, page.rect.y1, pno, start)
+                if edge is not None:
+                    edges.append(edge)
                 pieces.append(text + "\n")
                 length += len(text) + 1
                 visible += len(text)
@@ -145,6 +150,11 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
         if layered is not None:
             layered.close()
     text = "".join(pieces)
+    students = students_from_text(text)  # a running header may be where the name is
+    repeated = furniture(edges, page_count)
+    if repeated:
+        text = blanked(text, repeated)
+        maths = [m for m in maths if not any(start <= m.offset < end for start, end in repeated)]
     unreadable = None
     if scanned:
         if len(scanned) == page_count:
@@ -161,7 +171,7 @@ def read_pdf_bytes(data: bytes, name: str, limits: Limits) -> Document:
     if any(h.reason == STRUCK_OUT for h in hidden):
         problems.append(f"{name} has struck-out text; what is struck out is not an answer, and was not graded")
     return Document(source=name, kind="pdf", text=text, grids=grids, pages=page_count, hidden=hidden,
-                    unreadable=unreadable, problems=problems, students=students_from_text(text), math=maths)
+                    unreadable=unreadable, problems=problems, students=students, math=maths)
 
 
 def _read_page(pymupdf, page: CachedPage, fonts: set[str], flags: int, math_flags: int):
