@@ -312,3 +312,21 @@ def test_a_step_named_by_its_formula_is_found_and_quoted():
     items = {i["id"]: i for i in get_kind("prose").checklist(text, settings)}
     assert items["linearity"]["found"] and not items["jensen"]["found"]  # Jensen's direction is wrong here
     assert "\\sum_{j=1}^K \\mathbb{E}[a_j]" in items["linearity"]["evidence"][0]
+
+
+def test_an_integral_against_a_density_reads_as_an_expectation():
+    from grader.kinds.prose_text import as_expectations
+
+    elbo = normalise_math(r"\int q(z|x) \log\frac{p(x,z)}{q(z|x)} dz")
+    assert as_expectations(elbo) == "E_q(z|x)[log(p(x,z))/(q(z|x))]"
+    bracketed = normalise_math(r"\int q(z|x)\left[\log p(x,z) - \log q(z|x)\right]dz")
+    assert as_expectations(bracketed) == "E_q(z|x)[log p(x,z) - log q(z|x)]"
+    assert as_expectations(normalise_math(r"\int p(x) dz")) is None  # dz against a density of x: no expectation
+    assert as_expectations(normalise_math(r"\int f(x) dx")) is None  # f is no density here
+    assert as_expectations("no integral") is None
+    # a hint written for expectations finds the integral
+    from grader.kinds.prose import ProseSettings
+
+    settings = ProseSettings(items=[{"id": "elbo", "points": 1, "description": "the ELBO written out",
+                                     "hints": [r"E_?q[^\n]{0,60}\[\s*log\s*\(?\s*p"]}])
+    assert get_kind("prose").checklist(r"The ELBO is $\int q(z|x)\log\frac{p(x,z)}{q(z|x)}\,dz$.", settings)[0]["found"]

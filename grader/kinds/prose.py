@@ -15,7 +15,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from grader.analyses.language import gloss, language
 from grader.kinds.base import Extracted, Fragment, Kind, Outcome, Status, StrictModel, register
 from grader.kinds.prose_claims import continues, negated, pieces
-from grader.kinds.prose_text import (MATHY, canonical, derived_relations, named_steps, normalise_math, quote, readable,  # noqa: F401
+from grader.kinds.prose_text import (MATHY, as_expectations, canonical, derived_relations, named_steps, normalise_math, quote, readable,  # noqa: F401
                                      stated_formulas, units, word_count)
 
 
@@ -111,8 +111,8 @@ class _Sentences:
         # a French answer is also read through its English gloss: most rubrics' hints are English
         self.language = language(text)
         self.glossed = [gloss(u) for u in self.normalised] if self.language == "fr" else []
-        # what each unit's chain proves, and the identities its formulas name
-        self.derived = [derived_relations(n) + named_steps(n) for n in self.normalised]
+        # what each unit's chain proves, the identities its formulas name, its integrals as expectations
+        self.derived = [derived_relations(n) + named_steps(n) + _listed(as_expectations(n)) for n in self.normalised]
         self.mentions_count = mentions_count
         # per unit: its pieces (a list of keywords is cut into its items) and whether each counts
         self.pieces = [[(self.units[i], True)] if mentions_count else
@@ -229,6 +229,10 @@ class _Sentences:
         texts = [" ".join(self.units), " ".join(self.normalised)] + ([" ".join(self.glossed)] if self.glossed else [])
         search = _regex(pattern, re.I | re.S).search
         return any(search(t) for t in texts)
+
+
+def _listed(form: str | None) -> list[str]:
+    return [form] if form else []
 
 
 @lru_cache(maxsize=4096)

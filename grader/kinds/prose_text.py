@@ -276,6 +276,30 @@ _NAMED_STEPS = [(re.compile(p), name) for p, name in [
 ]]
 
 
+# An integral against a density is an expectation: ∫ q(z|x) log p(x,z) dz is E_q(z|x)[log p(x,z)],
+# as a checklist's hints most often write it.
+_INTEGRAL = re.compile(r"∫(?:_[^\s∫]{1,12})?\s*(?P<density>[pqπ](?:_\w{1,6})?\s*\((?P<args>[^()]{1,30})\))\s*"
+                       r"(?P<body>[^∫=≤≥]{1,200}?)\s*d\s*(?P<var>[a-zθφ](?:_\w{1,4})?)(?![\w(])")
+
+
+def as_expectations(normalised: str) -> str | None:
+    """The unit with its integrals against a density written as expectations, or None when it has
+    none: a derivation that integrates shows the same steps as one that takes expectations."""
+    if "∫" not in normalised:
+        return None
+
+    def expectation(m: re.Match) -> str:
+        if not re.search(rf"(?<![\w]){re.escape(m['var'])}(?![\w])", m["args"]):
+            return m.group(0)  # dz with a density of something else: not its expectation
+        body = m["body"].strip()
+        if body.startswith("[") and body.endswith("]") and body.count("[") == 1:
+            body = body[1:-1].strip()
+        return f"E_{''.join(m['density'].split())}[{body}]"
+
+    rewritten = _INTEGRAL.sub(expectation, normalised)
+    return rewritten if rewritten != normalised else None
+
+
 def named_steps(normalised: str) -> list[str]:
     """The names of the identities a unit writes as formulas (E[Σ x] = Σ E[x]: linearity of
     expectation), for hints that name them."""
