@@ -49,6 +49,15 @@ def test_delimiters_built_from_pieces_are_read_as_one_delimiter():
                         r"B = \left\{\frac{\sum_{j = 1}^kc_j}{\sum_{i = 1}^nd_i}\right\}"]
 
 
+def test_long_arrows_drawn_as_two_glyphs_are_one_relation():
+    doc = read_pdf(FORMULAS / "arrows.pdf", DEFAULT_LIMITS)[0]
+    assert [m.latex for m in doc.math] == [
+        r"\mathcal{L}_K \le \log p(x) \implies \mathcal{L}_K",
+        "a = b \\iff c \\impliedby d \\\\\nx \\longrightarrow y, u \\implies v, s \\longleftarrow t",
+        r"a = b \implies c = d", r"p \Rightarrow q",
+        r"x = \Rightarrow"]  # side by side, not drawn into each other: two relations
+
+
 def test_fonts_give_letters_their_alphabet():
     assert meaning("L", "CMSY10")[0] == r"\mathcal{L}"
     assert meaning("E", "MSBM10")[0] == r"\mathbb{E}"
