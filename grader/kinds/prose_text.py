@@ -285,7 +285,7 @@ _INTEGRAL = re.compile(r"∫(?:_[^\s∫]{1,12})?\s*(?P<density>[pqπ](?:_\w{1,6}
 def as_expectations(normalised: str) -> str | None:
     """The unit with its integrals against a density written as expectations, or None when it has
     none: a derivation that integrates shows the same steps as one that takes expectations."""
-    if "∫" not in normalised:
+    if "∫" not in normalised or len(normalised) > 3000:
         return None
 
     def expectation(m: re.Match) -> str:
@@ -303,7 +303,7 @@ def as_expectations(normalised: str) -> str | None:
 def named_steps(normalised: str) -> list[str]:
     """The names of the identities a unit writes as formulas (E[Σ x] = Σ E[x]: linearity of
     expectation), for hints that name them."""
-    if "=" not in normalised and "≤" not in normalised and "≥" not in normalised:
+    if len(normalised) > 3000 or not _RELATION.search(normalised):  # a unit, not a whole hostile page
         return []
     masked = _BOUND.sub(lambda m: m.group(0).replace("=", "\x00"), normalised)  # "Σ_j = 1^k" relates nothing
     return [name for pattern, name in _NAMED_STEPS if pattern.search(masked)]
