@@ -449,6 +449,8 @@ def test_an_optimum_written_as_its_operator_is_read_for_a_ta(rubric, key, text, 
     assert "a TA will confirm it" in outcome.feedback
     assert ("arg max names where the maximum is reached" in outcome.feedback) == ("arg" in optimiser)
     assert "read so:" in KIND.describe(answer)
+    html = ENV.from_string(KIND.TEMPLATE).render(ctx=KIND.render_context(answer, key.value("4.6a", "answer"), outcome, comp))
+    assert "Read so: &#39;" in html and "at the optimum" in html  # escaped, as all student text
 
 
 def test_max_of_two_values_is_a_function_not_an_optimum():

@@ -58,6 +58,7 @@ class ExpressionKind(Kind):
 <div class="expression">
   {% if ctx["latex"] %}<p>Your answer, as written:</p><pre class="latex">{{ ctx["latex"] }}</pre>{% endif %}
   {% if ctx["plain"] %}<p>read as: <code>{{ ctx["plain"] }}</code></p>{% endif %}
+  {% if ctx["read_note"] %}<p class="small">Read so: {{ ctx["read_note"] }}.</p>{% endif %}
   {% if ctx["problem"] %}<p class="muted">Not read: {{ ctx["problem"] }}</p>{% endif %}
   {% if ctx["key_latex"] %}<p>Expected:</p><pre class="latex">{{ ctx["key_latex"] }}</pre>
   <p>that is: <code>{{ ctx["key_plain"] }}</code></p>{% endif %}
@@ -196,7 +197,7 @@ class ExpressionKind(Kind):
                 key_plain = to_plain(_parse(key["expression"], component.settings))
             except ParseError:  # prepare() parsed it: cannot happen, but a page must still render
                 key_plain = key["expression"]
-        return {"latex": value.get("expression"), "plain": value.get("plain"),
+        return {"latex": value.get("expression"), "plain": value.get("plain"), "read_note": value.get("read_note"),
                 "problem": answer.problem if answer is not None else None,
                 "key_latex": key["expression"] if key else None, "key_plain": key_plain,
                 "check": _check_words(outcome, component) if outcome is not None else None}
