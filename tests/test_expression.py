@@ -453,6 +453,12 @@ def test_an_optimum_written_as_its_operator_is_read_for_a_ta(rubric, key, text, 
     assert "Read so: &#39;" in html and "at the optimum" in html  # escaped, as all student text
 
 
+def test_a_definition_set_apart_as_a_pdf_gives_it_is_one_relation():
+    assert split_math(r"D^*: = \frac{p_1(x)}{p_1(x) + p_0(x)}") == [("D^*", r"\frac{p_1(x)}{p_1(x) + p_0(x)}")]
+    assert split_math(r"D^* := \frac{a}{b}") == [("D^*", r"\frac{a}{b}")]
+    assert split_math("a: b = c") == [("a: b", "c")]  # a colon before words is no definition
+
+
 def test_max_of_two_values_is_a_function_not_an_optimum():
     from grader.mathexpr.normalise import without_optimum
 

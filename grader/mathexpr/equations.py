@@ -123,9 +123,10 @@ def _chains(row: str) -> list[list[str]]:
             chains.append([""])  # "\text{ where }": the equation ends here
             i = _skip_group(tokens, i + 1)
             continue
-        if depth == 0 and (tok in RELATIONS or (tok == ":" and i + 1 < len(tokens) and tokens[i + 1] == "=")):
-            if tok == ":":
-                i += 1
+        colon_equals = tok == ":" and _next_solid(tokens, i) is not None and tokens[_next_solid(tokens, i)] == "="
+        if depth == 0 and (tok in RELATIONS or colon_equals):
+            if colon_equals:  # ":=", also set apart (": =" as a PDF's text gives it)
+                i = _next_solid(tokens, i)
             chains[-1].append("")
         elif depth == 0 and (stripped in _BREAKS):
             chains.append([""])
@@ -141,6 +142,14 @@ def _chains(row: str) -> list[list[str]]:
         if any(sides):
             out.append(sides)
     return out
+
+
+def _next_solid(tokens: list[str], i: int) -> int | None:
+    """The index of the first token after i that is not a space, or None."""
+    j = i + 1
+    while j < len(tokens) and tokens[j].isspace():
+        j += 1
+    return j if j < len(tokens) else None
 
 
 def _is_words(tokens: list[str], i: int) -> bool:
