@@ -230,3 +230,33 @@ def test_answer_markers_of_one_question_do_not_hide_another_questions_headings(t
     text = "Réponse 1.1 : (b) tok11\n\nRéponse 5 : (a) tok5\n"
     fragments = segment(doc(text), rubric, question_text_of(rubric))
     assert "tok11" in fragments["1.1"].text and "tok5" in fragments["5"].text
+
+
+STATEMENT_46B = ("For the second part, we want to demonstrate that a optimal GAN Discriminator (i.e. one which is able "
+                 "to distinguish between examples from p_0 and p_1 with minimal NLL loss) can be used to express the "
+                 "probability density of a datapoint x under f_1, f_1(x) in terms of f_0(x). Assume f_0 and f_1 have "
+                 "the same support. Show that f_1(x) can be estimated by f_0(x)D(x)/(1 - D(x)) by establishing the identity")
+
+
+@pytest.mark.parametrize("copied", [
+    "\n$$f_1(x) = f_0(x) D^*(x)/(1 - D^*(x))$$\n",  # displayed on its own line
+    " $f_1(x) = f_0(x)D^*(x)/(1 - D^*(x))$.\n",  # inline, as the question text has it
+    "\n\n   f1(x) = f0(x)D∗(x)/(1 −D∗(x))\n",  # as a PDF's text layer gives it
+])
+def test_the_equation_a_copied_statement_displays_is_copied_too(rubric, model, copied):
+    conclusion = r"Therefore $f_1(x) = f_0(x)D^*(x)/(1 - D^*(x))$."
+    text = f"Question 4\n4.6b) {STATEMENT_46B}{copied}Answer: D* maximises the integrand pointwise tok46b. {conclusion}\n"
+    found = outline_of(text, rubric, model)
+    assert "establishing the identity" not in found.text and "tok46b" in found.text
+    assert "f_1(x) = f_0(x)" not in found.text.split("Answer:")[0]  # the copy: blanked
+    assert conclusion in found.text  # the student's own conclusion, after the derivation: kept
+    assert len(found.text) == len(text)
+
+
+def test_an_equation_the_question_text_does_not_display_is_the_students():
+    from grader.segment.question_text import formula_key
+
+    assert formula_key(r"$f_1(\mathbf{x}) = f_0(\mathbf{x})D^*(\mathbf{x})/(1 - D^*(\mathbf{x}))$") == \
+        formula_key("f1(x) = f0(x)D∗(x)/(1 −D∗(x))") == "f1=f0d*/1-d*"
+    assert formula_key("x = 1") == ""  # too short to recognise safely
+    assert formula_key("the identity") == ""

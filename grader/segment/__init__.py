@@ -22,8 +22,8 @@ from grader.segment.anchors import Run, align
 from grader.segment.answer_grid import choose_answer_grids
 from grader.segment.headings import (PART, QUESTION, Heading, anchor_headings, find_headings, item_pattern,
                                      written_headings)
-from grader.segment.question_text import (QuestionText, marks_a_choice, blank_question_text, normalise_line,
-                                          question_lines_of, question_text_of)
+from grader.segment.question_text import (QuestionText, blank_question_text, formula_key, has_words, marks_a_choice,
+                                          normalise_line, question_lines_of, question_text_of)
 from grader.segment.regions import from_sheet, segment_text, unplaced_grids
 
 __all__ = ["Heading", "Outline", "blank_question_text", "find_headings", "normalise_line", "outline",
@@ -58,11 +58,13 @@ def _kept_prefix(text: str, line_start: int) -> int:
     return m.end() if m and (m["dn"] or m["pn"]) else line_start
 
 
-def _blank_runs(text: str, runs: list[Run]) -> str:
-    """Blank the copied statements' words (and the math between them), keeping newlines, the
-    heading that opens each line, and lines that mark a choice."""
+def _blank_runs(text: str, runs: list[Run], formulas: frozenset[str] = frozenset()) -> str:
+    """Blank the copied statements' words (and the math between them, and the displayed equations
+    of the question text that follow them), keeping newlines, the heading that opens each line,
+    and lines that mark a choice."""
     chars = list(text)
     for run in runs:
+        _blank_copied_formulas(text, chars, run.end, formulas)
         pos = run.start
         while pos < run.end:
             line_start = text.rfind("\n", 0, pos) + 1
@@ -74,6 +76,24 @@ def _blank_runs(text: str, runs: list[Run]) -> str:
                 chars[start:stop] = " " * (stop - start)
             pos = line_end + 1
     return "".join(chars)
+
+
+def _blank_copied_formulas(text: str, chars: list[str], end: int, formulas: frozenset[str]) -> None:
+    """The equations displayed right after a copied statement, when the question text displays
+    them too ("Show that" ... "f1(x) = f0(x) D*(x)/(1 − D*(x))"): part of the copy, not an answer.
+    Only those: the same equation later, after the student's derivation, is their conclusion."""
+    if not formulas:
+        return
+    start = end  # the rest of the statement's last line, then the lines after it
+    while start < len(text):
+        stop = text.find("\n", start)
+        stop = len(text) if stop < 0 else stop
+        piece = text[start:stop]
+        if piece.strip():
+            if has_words(piece) or formula_key(piece) not in formulas:
+                return
+            chars[start:stop] = " " * (stop - start)
+        start = stop + 1
 
 
 # A table of contents' line: a title, dot leaders, a page number. It restates the handout's
@@ -140,7 +160,7 @@ def outline_of(text: str, rubric: Rubric, context: QuestionContext = None) -> Ou
         runs = align(text, model)
         # the line-by-line blanking serves where only lines are known; the alignment, where a model is
         lined = text if model.words else blank_question_text(text, set(model.lines))
-        blanked = _blank_contents(_blank_runs(lined, runs))
+        blanked = _blank_contents(_blank_runs(lined, runs, model.formulas))
         written = sorted(written_headings(blanked, rubric, model.structure) + anchor_headings(text, rubric, model.titles),
                          key=lambda h: (h.start, h.part_id is None))
         statements = _statement_headings(blanked, runs, model, written)

@@ -55,6 +55,11 @@ def _words(line: str) -> list[str]:
     return [w for w in re.findall(r"[a-z]{3,}", line.lower()) if w not in _LATEX_WORDS]
 
 
+def has_words(line: str) -> bool:
+    """Whether a line holds words of prose (three letters or more, not a LaTeX command's name)."""
+    return bool(_words(line))
+
+
 @lru_cache(maxsize=8)
 def _question_model(lines: frozenset[str]) -> tuple[frozenset[str], frozenset[tuple[str, str, str]]]:
     """The question text's vocabulary and word trigrams, to recognise its lines however wrapped."""
@@ -197,6 +202,7 @@ class QuestionText:
     grams: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)  # trigram -> word indices, increasing
     structure: frozenset[Path] = frozenset()  # every path the question text numbers
     titles: dict[int, tuple[str, ...]] = field(default_factory=dict)  # question -> its titles
+    formulas: frozenset[str] = frozenset()  # its displayed equations, as formula_key gives them
 
     @property
     def empty(self) -> bool:
@@ -356,7 +362,38 @@ def build_question_text(text: str, rubric: Rubric, statements: dict[str, str] | 
     model.grams = {g: js for g, js in grams.items() if len(js) <= MAX_GRAM_REPEATS}
     model.structure = structure
     model.titles = titles
+    model.formulas = frozenset(k for piece, _ in pieces for line in piece.splitlines() for k in _equation_keys(line))
     return model
+
+
+_PROSE_WORD = re.compile(r"(?<![\\\w])[A-Za-z]{3,}(?!\w)")
+
+
+def _equation_keys(line: str) -> list[str]:
+    """The formula_key of each equation a question-text line writes, alone or among words
+    ("establishing the identity f1(x) = f0(x)D∗(x)/(1 −D∗(x))")."""
+    if "=" not in line:
+        return []
+    cuts = [m for m in _PROSE_WORD.finditer(line) if m.group(0).lower() not in _LATEX_WORDS]
+    bounds = [0] + [x for m in cuts for x in (m.start(), m.end())] + [len(line)]
+    keys = (formula_key(line[bounds[k]:bounds[k + 1]]) for k in range(0, len(bounds), 2))
+    return [k for k in keys if k]
+
+
+_FORMULA_NOISE = re.compile(r"\\(?:left|right|[bB]igg?[lr]?|mathrm|mathbf|mathcal|mathbb|mathit|operatorname\*?|text"
+                            r"|displaystyle|cdot|times|[,;:! ])(?![a-zA-Z])|\(\s*[xyzt]\s*\)")
+
+
+def formula_key(line: str) -> str:
+    """An equation as a PDF's text layer, a rebuilt formula or LaTeX source may spell it, in one
+    spelling ("f1(x) = f0(x)D∗(x)/(1 −D∗(x))" and "$f_1(x) = f_0(x)D^*(x)/(1 - D^*(x))$" alike):
+    letters, digits, operators and relations only; '' when it is no equation of some length."""
+    key = line.lower().replace("∗", "*").replace("−", "-").replace("–", "-").replace("\\ast", "*")
+    key = re.sub(r"\^\s*\{?\s*\*\s*\}?", "*", key)
+    key = _FORMULA_NOISE.sub("", key).replace("{", "").replace("}", "")
+    key = re.sub(r"\(\s*[xyzt]\s*\)", "", key)  # "(\mathbf{x})" is an argument too
+    key = re.sub(r"[^a-z0-9=+\-*/<>≤≥]", "", key)
+    return key if "=" in key and len(key) >= 6 else ""
 
 
 _MODELS: dict[tuple, QuestionText] = {}
