@@ -330,3 +330,15 @@ def test_an_integral_against_a_density_reads_as_an_expectation():
     settings = ProseSettings(items=[{"id": "elbo", "points": 1, "description": "the ELBO written out",
                                      "hints": [r"E_?q[^\n]{0,60}\[\s*log\s*\(?\s*p"]}])
     assert get_kind("prose").checklist(r"The ELBO is $\int q(z|x)\log\frac{p(x,z)}{q(z|x)}\,dz$.", settings)[0]["found"]
+
+
+def test_a_line_that_rewrites_one_term_of_a_sum_shows_that_step():
+    from grader.kinds.prose_text import derived_relations
+
+    chain = normalise_math(r"\ln p(x) = \ln p(x) + \int q(z|x) A dz - \int q(z|x) A dz"
+                           r" = \int q(z|x) A dz - \int q(z|x) A dz + \int q(z|x)\ln p(x) dz")
+    assert "log p(x) = ∫ q(z|x)log p(x) dz" in derived_relations(chain)
+    assert derived_relations("s = a + b = c + d") == ["s = c + d"]  # two terms changed: no one step
+    assert derived_relations("s = a - b = a + b") == ["s = a + b"]  # a sign is no rewrite of a term
+    # a side's end is cut at a comma outside brackets only: "p(x, z)" is one side
+    assert derived_relations("L = A = p(x, z), hence B")[0] == "L = p(x, z)"

@@ -112,7 +112,7 @@ class _Sentences:
         self.language = language(text)
         self.glossed = [gloss(u) for u in self.normalised] if self.language == "fr" else []
         # what each unit's chain proves, the identities its formulas name, its integrals as expectations
-        self.derived = [derived_relations(n) + named_steps(n) + _listed(as_expectations(n)) for n in self.normalised]
+        self.derived = [_derived(n) for n in self.normalised]
         self.mentions_count = mentions_count
         # per unit: its pieces (a list of keywords is cut into its items) and whether each counts
         self.pieces = [[(self.units[i], True)] if mentions_count else
@@ -231,8 +231,12 @@ class _Sentences:
         return any(search(t) for t in texts)
 
 
-def _listed(form: str | None) -> list[str]:
-    return [form] if form else []
+def _derived(normalised: str) -> list[str]:
+    """A unit's forms beyond its own: what its chains show, the identities its formulas name, and
+    these with their integrals against a density as expectations."""
+    derived = derived_relations(normalised) + named_steps(normalised)
+    expected = [e for form in [normalised, *derived] if (e := as_expectations(form))]
+    return derived + [e for e in expected if e not in derived]
 
 
 @lru_cache(maxsize=4096)

@@ -201,8 +201,77 @@ def _inner_steps(sides: list[str], relations: list[str]) -> list[str]:
             if inner and inner[0] and inner[-1] and inner[0] != inner[-1]:
                 out.append(f"{inner[0]} = {inner[-1]}")
             a = b if inner else a + 1
+        out += [step for pair in zip(run, run[1:]) if (step := _term_step(*pair)) and step not in out]
         i = j + 1
     return out
+
+
+def _terms(side: str) -> list[str] | None:
+    """A side's terms at the top level of brackets, each with its sign ("+a", "-b"); None when a
+    side is too long to be one line of a derivation."""
+    if len(side) > 600:
+        return None
+    terms, depth, start = [], 0, 0
+    for i, ch in enumerate(side):
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif ch in "+-" and depth == 0 and i > start and side[i - 1] == " " and side[i + 1:i + 2] == " ":
+            terms.append(side[start:i])
+            start = i
+        # "a - b": only a sign set apart by spaces separates terms ("1-D", "e^-x" stay whole)
+    terms.append(side[start:])
+    out = []
+    for term in terms:
+        term = " ".join(term.split())
+        sign = "-" if term.startswith("-") else "+"
+        out.append(sign + term.lstrip("+- ").strip())
+    return out
+
+
+def _term_step(before: str, after: str) -> str | None:
+    """The one term a line of a derivation rewrites in a sum it otherwise keeps ("log p(x) + A − A
+    = A − A + ∫ q(z|x) log p(x) dz" shows log p(x) = ∫ q(z|x) log p(x) dz), or None."""
+    a, b = _terms(before), _terms(after)
+    if not a or not b or len(a) < 2 or len(b) < 2:
+        return None
+    left, right = list(a), list(b)
+    for term in a:
+        if term in right:
+            right.remove(term)
+            left.remove(term)
+    if len(left) != 1 or len(right) != 1 or left[0][0] != right[0][0]:
+        return None
+    return f"{left[0][1:]} = {right[0][1:]}"
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _first_at_top(text: str, pattern: re.Pattern) -> int:
+    """Where `pattern` first matches outside brackets in `text`, or len(text)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif depth == 0 and pattern.match(text, i):
+            return i
+    return len(text)
+
+
+_SIDE_END = re.compile(r"[,;]\s|\.\s")
 
 
 def _without_context(run: list[str]) -> list[str] | None:
@@ -228,7 +297,9 @@ def _without_context(run: list[str]) -> list[str] | None:
         suffix = suffix[len(suffix) - n:] if n else ""
     if suffix and not re.fullmatch(r"[\s)\]}]*", suffix):  # only closing brackets the prefix opened
         suffix = ""
-    return [side[:len(side) - len(suffix)].strip() if suffix else side.strip() for side in inner]
+    inner = [side[:len(side) - len(suffix)].strip() if suffix else side.strip() for side in inner]
+    # the context cut a bracket in two ("log p(" of "log p(x)" and "log p(x) + A"): no term of its own
+    return inner if all(_balanced(side) for side in inner) else None
 
 
 def derived_relations(normalised: str) -> list[str]:
@@ -244,7 +315,7 @@ def derived_relations(normalised: str) -> list[str]:
         relation = _combined(relations)
         if len(sides) >= 3 and relation:
             first = re.split(r"[:;,]\s|\bthus\b|\bhence\b|\bso\b", sides[0])[-1].strip()
-            end = re.split(r"[,;]\s|\.\s", sides[-1])[0].strip()
+            end = sides[-1][:_first_at_top(sides[-1], _SIDE_END)].strip()  # "p(x, z)" is one side
             if first and end:
                 out.append(f"{first} {relation} {end}")
         out += [step for step in _inner_steps(sides, relations) if step not in out]
