@@ -289,13 +289,17 @@ def test_an_identity_written_as_a_formula_names_it():
     from grader.kinds.prose_text import named_steps
 
     def named(latex: str) -> list[str]:
-        return [name.split(" (")[0] for name in named_steps(normalise_math(latex))]
+        return [name.split(" (")[0].split(":")[0] for name in named_steps(normalise_math(latex))]
 
     assert named(r"\because \mathbb{E}\left[\sum x\right] = \sum\mathbb{E}[x]") == ["linearity of expectation"]
     assert named(r"\sum_{i=1}^n \mathbb{E}[X_i] = \mathbb{E}[\sum_{i=1}^n X_i]") == ["linearity of expectation"]
     assert named(r"\mathbb{E}[X + Y] = \mathbb{E}[X] + \mathbb{E}[Y]") == ["linearity of expectation"]
     assert named(r"\log \mathbb{E}_q[w] \ge \mathbb{E}_q[\log w]") == ["Jensen's inequality"]
     assert named(r"\log \mathbb{E}_q[w] \le \mathbb{E}_q[\log w]") == []  # the wrong direction names nothing
+    # nested expectations, a subscript holding brackets; and the plain words of it, for hints in words
+    nested = normalise_math(r"\mathbb{E}_{z}\left[\log \mathbb{E}_{i \sim Unif([1, 2])}[w_i]\right] \ge "
+                            r"\mathbb{E}_{z}\left[\mathbb{E}_{i \sim Unif([1, 2])}[\log w_i]\right]")
+    assert re.search(r"log\s+of\s+the\s+mean[^.]{0,40}at least[^.]{0,40}mean\s+of\s+the\s+logs", named_steps(nested)[0])
     assert named(r"p(z|x) = \frac{p(x|z)p(z)}{p(x)}") == ["Bayes' rule"]
     assert named(r"p(z|x) = \frac{p(x,z)}{p(z)}") == []
     assert named(r"\mathbb{E}[X] = \mathbb{E}[Y]") == []

@@ -332,15 +332,17 @@ _CHAINS_APART = re.compile(r"[,;]\s+(?:and|then|so|thus|hence|where|while|wherea
 # Identities students write as formulas where a checklist names them in words ("linearity of
 # expectation"): a unit that writes one is also read as naming it, in English and French (an item's
 # hints may be in either). Only the valid direction of an inequality is named.
-_E = r"E[^=≤≥\[\n]{0,40}?"  # E, its subscript, before its bracket
+_E = r"E(?:[^=≤≥\[\n(]|\([^()\n]{0,30}\)){0,40}?"  # E, its subscript (brackets in parentheses too: Unif([1, 2])), before its bracket
 _NAMED_STEPS = [(re.compile(p), name) for p, name in [
     (rf"{_E}\[[^=≤≥\[\]]{{0,30}}?Σ[^=≤≥]{{0,160}}?\]\s*=\s*(?:\([^=≤≥]{{0,20}}?\)\s*)?Σ[^=≤≥]{{0,60}}?E"
      rf"|Σ[^=≤≥]{{0,60}}?E[^=≤≥]{{0,160}}?=\s*{_E}\[\s*Σ"
      rf"|{_E}\[[^\[\]=≤≥]{{1,80}}\+[^\[\]=≤≥]{{1,80}}\]\s*=\s*{_E}\[[^\[\]=≤≥]{{1,80}}\]\s*\+\s*E",
      "linearity of expectation (linéarité de l'espérance)"),
-    (rf"log\s*\(?\s*{_E}\[[^=≤≥]{{0,200}}?≥\s*{_E}\[\s*log|{_E}\[\s*log[^=≤≥]{{0,200}}?≤\s*log\s*\(?\s*E"
-     r"|f\s*\(\s*E[^=≤≥]{0,80}?≤\s*E[^=≤≥]{0,40}?\[\s*f\s*\(",
-     "Jensen's inequality (inégalité de Jensen)"),
+    # on the log, in words too: what "log E[w] ≥ E[log w]" says (nested expectations: E[E_i[log w_i]])
+    (rf"log\s*\(?\s*{_E}\[[^=≤≥]{{0,200}}?≥\s*(?:{_E}\[\s*){{1,3}}log|(?:{_E}\[\s*){{1,3}}log[^=≤≥]{{0,200}}?≤\s*log\s*\(?\s*E",
+     "Jensen's inequality: the log of the mean is at least the mean of the logs (inégalité de Jensen : le log de"
+     " la moyenne est au moins la moyenne des logs)"),
+    (r"f\s*\(\s*E[^=≤≥]{0,80}?≤\s*E[^=≤≥]{0,40}?\[\s*f\s*\(", "Jensen's inequality (inégalité de Jensen)"),
     (r"p\s*\(\s*(\w+)\s*\|\s*(\w+)\s*\)\s*=\s*\(?\s*p\s*\(\s*\2\s*\|\s*\1\s*\)\s*·?\s*p\s*\(\s*\1\s*\)\s*\)?\s*/\s*\(?\s*p\s*\(\s*\2\s*\)"
      r"|p\s*\(\s*(\w+)\s*\|\s*(\w+)\s*\)\s*=\s*\(?\s*p\s*\(\s*(?:\3\s*,\s*\4|\4\s*,\s*\3)\s*\)\s*\)?\s*/\s*\(?\s*p\s*\(\s*\4\s*\)",
      "Bayes' rule (règle de Bayes)"),
