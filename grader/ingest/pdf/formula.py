@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.ingest.pdf.glyphs import Glyph, Rule, stacked_pieces
+from grader.ingest.pdf.glyphs import Glyph, Rule, long_arrows, merge_pieces
 from grader.ingest.pdf.mathtree import Accent, Frac, Matrix, Radical, Reading, Scripted, Sym, Word, latex, plain
 from grader.ingest.pdf.symbols import OPERATOR_NAMES, named_quantity, negated, operator_latex
 
@@ -73,7 +73,7 @@ def read(glyphs: list[Glyph], rules: list[Rule]) -> Reading:
     if len(glyphs) > MAX_GLYPHS:
         ctx.doubt(f"more than {MAX_GLYPHS} glyphs: not read", 0.0)
         return Reading("?", "?", 0.0, ctx.notes)
-    nodes = _region(_long_arrows(list(glyphs)), list(rules), ctx, 0)
+    nodes = _region(long_arrows(list(glyphs)), list(rules), ctx, 0)
     text = latex(nodes)
     if "?" in text:
         ctx.doubt("a glyph whose meaning is unknown", 0.4)
@@ -123,7 +123,7 @@ def _region(glyphs: list[Glyph], rules: list[Rule], ctx: _Context, depth: int) -
         return (Sym("?", "unknown"),)
     if not rules and _flat(glyphs):  # x, p(x), a + b: one line of plain glyphs, nothing to place
         return tuple(a.node for a in _words([_atom(g) for g in sorted(glyphs, key=lambda g: g.x0)]))
-    glyphs = _merge_pieces(glyphs)
+    glyphs = merge_pieces(glyphs)
     atoms: list[_Atom] = []
     free = _Ordered(glyphs)
     rules_left = _Ordered(rules)
@@ -158,54 +158,6 @@ def _atom(g: Glyph) -> _Atom:
         node = Accent(command, (node,))
     return _Atom(node, g.x0, g.x1, g.top, g.bottom, None if g.hangs else g.base, g.size, g,
                  g.cy if g.hangs else None)
-
-
-# TeX builds long arrows from two glyphs drawn into each other (\implies is "=" then "⇒" pulled
-# 3mu back): read apart, "a =⇒ b" would hold a spurious "=".
-_LONG_ARROWS = {("=", r"\Rightarrow"): r"\implies", (r"\Leftarrow", "="): r"\impliedby",
-                (r"\Leftarrow", r"\Rightarrow"): r"\iff", ("-", r"\to"): r"\longrightarrow",
-                (r"\leftarrow", "-"): r"\longleftarrow", (r"\leftarrow", r"\to"): r"\longleftrightarrow"}
-
-
-def _long_arrows(glyphs: list[Glyph]) -> list[Glyph]:
-    """Two glyphs of a long arrow, overlapping on one baseline, as the one arrow they draw."""
-    if not any(g.tex in (r"\Rightarrow", r"\Leftarrow", r"\to", r"\leftarrow") for g in glyphs):
-        return glyphs
-    ordered = sorted(glyphs, key=lambda g: (round(g.base), g.x0))
-    out: list[Glyph] = []
-    for g in ordered:
-        last = out[-1] if out else None
-        arrow = _LONG_ARROWS.get((last.tex, g.tex)) if last else None
-        if (arrow and abs(last.base - g.base) < 0.1 * g.size and g.x0 - last.x1 < -0.05 * g.size
-                and g.x0 > last.x0 and abs(last.size - g.size) < 0.1 * g.size):
-            out[-1] = Glyph(last.c + g.c, arrow, "rel", last.x0, max(last.x1, g.x1), min(last.top, g.top),
-                            max(last.bottom, g.bottom), g.base, g.size, g.fam, g.font, last.line, last.space_before,
-                            seq=last.seq)
-        else:
-            out.append(g)
-    return out if len(out) < len(glyphs) else glyphs
-
-
-def _merge_pieces(glyphs: list[Glyph]) -> list[Glyph]:
-    """An extensible delimiter is a stack of pieces (top, extension, bottom) at one x: one glyph."""
-    pieces = [g for g in glyphs if g.role == "piece" and g.tex not in (r"\sqrt", r"\overbrace", r"\underbrace")]
-    if not pieces:
-        return glyphs
-    rest = [g for g in glyphs if not (g.role == "piece" and g in pieces)]
-    stacks: list[list[Glyph]] = []
-    for g in sorted(pieces, key=lambda g: (round(g.x0), g.top)):
-        if stacks and stacked_pieces(stacks[-1][-1], g):
-            stacks[-1].append(g)
-        else:
-            stacks.append([g])
-    for stack in stacks:
-        first = stack[0]
-        tex = first.tex
-        role = {"(": "open", "[": "open", r"\{": "open", ")": "close", "]": "close", r"\}": "close"}.get(tex, "fence")
-        rest.append(Glyph(first.c, tex, role, min(g.x0 for g in stack), max(g.x1 for g in stack), first.top,
-                          max(g.bottom for g in stack), first.base, first.size, "ex", first.font, first.line,
-                          first.space_before))
-    return rest
 
 
 def _radicals(glyphs, rules, free: _Ordered, rules_left: _Ordered, atoms: list, ctx: _Context, depth: int) -> None:

@@ -97,6 +97,54 @@ def stacked_pieces(upper: Glyph, lower: Glyph) -> bool:
     return -1.0 < gap < 1.0 or gap < 1.2 * lower.size and not ex_piece_ends(upper.c) and not ex_piece_starts(lower.c)
 
 
+# TeX builds long arrows from two glyphs drawn into each other (\implies is "=" then "⇒" pulled
+# 3mu back): read apart, "a =⇒ b" would hold a spurious "=".
+_LONG_ARROWS = {("=", r"\Rightarrow"): r"\implies", (r"\Leftarrow", "="): r"\impliedby",
+                (r"\Leftarrow", r"\Rightarrow"): r"\iff", ("-", r"\to"): r"\longrightarrow",
+                (r"\leftarrow", "-"): r"\longleftarrow", (r"\leftarrow", r"\to"): r"\longleftrightarrow"}
+
+
+def long_arrows(glyphs: list[Glyph]) -> list[Glyph]:
+    """Two glyphs of a long arrow, overlapping on one baseline, as the one arrow they draw."""
+    if not any(g.tex in (r"\Rightarrow", r"\Leftarrow", r"\to", r"\leftarrow") for g in glyphs):
+        return glyphs
+    ordered = sorted(glyphs, key=lambda g: (round(g.base), g.x0))
+    out: list[Glyph] = []
+    for g in ordered:
+        last = out[-1] if out else None
+        arrow = _LONG_ARROWS.get((last.tex, g.tex)) if last else None
+        if (arrow and abs(last.base - g.base) < 0.1 * g.size and g.x0 - last.x1 < -0.05 * g.size
+                and g.x0 > last.x0 and abs(last.size - g.size) < 0.1 * g.size):
+            out[-1] = Glyph(last.c + g.c, arrow, "rel", last.x0, max(last.x1, g.x1), min(last.top, g.top),
+                            max(last.bottom, g.bottom), g.base, g.size, g.fam, g.font, last.line, last.space_before,
+                            seq=last.seq)
+        else:
+            out.append(g)
+    return out if len(out) < len(glyphs) else glyphs
+
+
+def merge_pieces(glyphs: list[Glyph]) -> list[Glyph]:
+    """An extensible delimiter is a stack of pieces (top, extension, bottom) at one x: one glyph."""
+    pieces = [g for g in glyphs if g.role == "piece" and g.tex not in (r"\sqrt", r"\overbrace", r"\underbrace")]
+    if not pieces:
+        return glyphs
+    rest = [g for g in glyphs if not (g.role == "piece" and g in pieces)]
+    stacks: list[list[Glyph]] = []
+    for g in sorted(pieces, key=lambda g: (round(g.x0), g.top)):
+        if stacks and stacked_pieces(stacks[-1][-1], g):
+            stacks[-1].append(g)
+        else:
+            stacks.append([g])
+    for stack in stacks:
+        first = stack[0]
+        tex = first.tex
+        role = {"(": "open", "[": "open", r"\{": "open", ")": "close", "]": "close", r"\}": "close"}.get(tex, "fence")
+        rest.append(Glyph(first.c, tex, role, min(g.x0 for g in stack), max(g.x1 for g in stack), first.top,
+                          max(g.bottom for g in stack), first.base, first.size, "ex", first.font, first.line,
+                          first.space_before))
+    return rest
+
+
 def span_glyphs(span: dict, line: int, space: bool = False) -> tuple[list[Glyph], bool]:
     """The glyphs of one rawdict span (spaces become `space_before` of the next glyph), and whether
     it ends with a space (which then goes to the next span's first glyph)."""

@@ -264,7 +264,7 @@ def _extremes(glyphs: list[Glyph]) -> tuple[float, float, float]:
 def _touch(g: Glyph, h: Glyph) -> bool:
     """Is h set against g: its script, its limit, its accent, or enclosed by it?"""
     gap = h.x0 - g.x1
-    if g.role == h.role == "piece":  # of one extensible delimiter (formula._merge_pieces makes it one glyph)
+    if g.role == h.role == "piece":  # of one extensible delimiter (glyphs.merge_pieces makes it one glyph)
         return stacked_pieces(g, h) or stacked_pieces(h, g)
     if (g.role == "radical" and h.size < 0.85 * g.size and g.x0 - 0.3 * g.size <= h.cx <= g.cx
             and g.top < h.bottom <= g.cy + 0.15 * g.size):
