@@ -183,7 +183,8 @@ def _inner_steps(sides: list[str], relations: list[str]) -> list[str]:
     """The steps a chain takes inside a context it keeps: "log (1/k) Σ E[w_j] = log (1/k) Σ ∫ p dz
     = log (1/k) Σ p(x)" rewrites E[w_j] into p(x) under "log (1/k) Σ", so it shows E[w_j] = p(x),
     as a TA reads it. Each run of equalities whose sides open alike (and close alike) gives its
-    first and last inner terms."""
+    first and last inner terms; each line that rewrites one term of a sum it keeps, that term's
+    rewriting (_term_step)."""
     out = []
     i = 0
     while i < len(relations):

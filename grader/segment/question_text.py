@@ -8,7 +8,8 @@ Two readings of the rubric's question-text file, both built once per rubric:
 - its structure (`QuestionText`): the file's words, each labelled with the block it belongs to:
   a part's statement ("3.2a"), a question's own text ("Q3"), or other text (instructions, parts
   the rubric does not grade). Segmentation aligns a submission's words with these
-  (grader/segment/anchors.py) to find where each statement was copied.
+  (grader/segment/anchors.py) to find where each statement was copied; the equations the text
+  writes (`QuestionText.formulas`) are blanked where they follow a copied statement.
 """
 
 from __future__ import annotations
