@@ -346,3 +346,17 @@ def test_a_line_that_rewrites_one_term_of_a_sum_shows_that_step():
     assert derived_relations("s = a - b = a + b") == ["s = a + b"]  # a sign is no rewrite of a term
     # a side's end is cut at a comma outside brackets only: "p(x, z)" is one side
     assert derived_relations("L = A = p(x, z), hence B")[0] == "L = p(x, z)"
+
+
+def test_a_word_a_pdf_hyphenated_at_a_line_end_is_found_whole():
+    from grader.kinds.prose import ProseSettings
+    from grader.kinds.prose_text import dehyphenated
+
+    settings = ProseSettings(items=[{"id": "concave", "points": 1, "description": "concavity", "hints": ["concav"]},
+                                    {"id": "unbiased", "points": 1, "description": "unbiased", "hints": [r"\bunbiased"]}])
+    text = "By Jensen and the con-\ncavity of the log; the average is un-\n  biased."
+    assert [i["found"] for i in get_kind("prose").checklist(text, settings)] == [True, True]
+    # a compound keeps its hyphen: before a capital, or where the text writes it whole elsewhere
+    assert dehyphenated("the Jensen-\nShannon divergence") == "the Jensen-Shannon divergence"
+    assert dehyphenated("self-\nsupervised, as self-supervised") == "self-supervised, as self-supervised"
+    assert dehyphenated("repré-\nsentation; a - \nb; 2-\n3") == "représentation; a - \nb; 2-\n3"

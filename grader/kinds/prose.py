@@ -15,7 +15,8 @@ from pydantic import Field, PrivateAttr, model_validator
 from grader.analyses.language import gloss, language
 from grader.kinds.base import Extracted, Fragment, Kind, Outcome, Status, StrictModel, register
 from grader.kinds.prose_claims import continues, negated, pieces
-from grader.kinds.prose_text import (MATHY, as_expectations, canonical, derived_relations, named_steps, normalise_math, quote, readable,  # noqa: F401
+from grader.kinds.prose_text import (MATHY, as_expectations, canonical, dehyphenated, derived_relations, named_steps,
+                                     normalise_math, quote, readable,  # noqa: F401
                                      stated_formulas, units, word_count)
 
 
@@ -102,7 +103,7 @@ class _Sentences:
     def __init__(self, text: str, goals: list[str], mentions_count: bool = False):
         goals_found = [_regex(g, re.I).search for g in goals]
         raw, self.units = [], []
-        for u in units(text, raw=True):
+        for u in units(dehyphenated(text), raw=True):
             spaced = " ".join(u.split())
             if not any(goal(spaced) for goal in goals_found):
                 raw.append(u)

@@ -14,6 +14,30 @@ _DISPLAY = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|
 _SENTENCE_END = re.compile(r"\s(?<=[.!?]\s)(?<!i\.e\.\s)(?<!e\.g\.\s)(?<!cf\.\s)\s*(?=[A-Z\\$(\"“])|\n\s*\n")
 
 
+# A word a PDF hyphenated at a line's end ("con-\ncavity"): a hint looks for the whole word.
+_LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])-[ \t]*\n[ \t]*(?=[^\W\d_])")
+_WORD_END = re.compile(r"[^\W\d_]+$")
+_WORD_START = re.compile(r"[^\W\d_]+")
+
+
+def dehyphenated(text: str) -> str:
+    """The text with the words broken at a line's end made whole: "con-\ncavity" reads "concavity".
+    The hyphen stays where the next part starts with a capital ("Jensen-\nShannon") or where the
+    text writes the word with its hyphen elsewhere ("self-\nsupervised" beside "self-supervised")."""
+    if "-" not in text or _LINE_END_HYPHEN.search(text) is None:
+        return text
+    lowered = text.lower()
+
+    def join(m: re.Match) -> str:
+        before = _WORD_END.search(text, max(0, m.start() - 40), m.start())
+        after = _WORD_START.match(text, m.end())
+        if not before or not after or after.group(0)[0].isupper():
+            return "-"
+        return "-" if f"{before.group(0)}-{after.group(0)}".lower() in lowered else ""
+
+    return _LINE_END_HYPHEN.sub(join, text)
+
+
 def units(text: str, raw: bool = False) -> list[str]:
     """The text cut into quotable units: sentences, and each displayed equation on its own (with
     their line breaks when `raw`, else on one line)."""
