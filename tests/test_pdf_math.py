@@ -58,6 +58,13 @@ def test_long_arrows_drawn_as_two_glyphs_are_one_relation():
         r"x = \Rightarrow"]  # side by side, not drawn into each other: two relations
 
 
+def test_a_radicals_bar_takes_no_numerator_from_the_line_above():
+    doc = read_pdf(FORMULAS / "radicals.pdf", DEFAULT_LIMITS)[0]
+    assert doc.text.splitlines()[:2] == [
+        "2.3 Setting both partial derivatives to zero gives $(d^*, g^*) = (1, - 2)$.",
+        r"2.4 $\rho(M) = \sqrt{1 + 0.1^2}$."]
+
+
 def test_fonts_give_letters_their_alphabet():
     assert meaning("L", "CMSY10")[0] == r"\mathcal{L}"
     assert meaning("E", "MSBM10")[0] == r"\mathbb{E}"

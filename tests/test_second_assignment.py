@@ -33,10 +33,9 @@ EXPECTED = {
                          "2.2": ("needs_review", 0), "2.3": ("correct", 2), "2.4": ("correct", 2),
                          "2.5": ("partial", 1.5), "3.1": ("correct", 2), "3.2": ("partial", 2.25),
                          "3.3": ("needs_review", 5), "4.1": ("correct", 3)},
-    # its .tex is read, and its PDF must show the same: 2.3 and 2.4 share a line the PDF's formula reader
-    # cannot split yet, so the PDF confirms neither and a TA reads them
+    # its .tex is read, and its PDF must show the same (2.4's radical sits under 2.3's line: two lines)
     "latex-student": {"1.1": ("correct", 4), "1.2": ("correct", 4), "2.1": ("partial", 2), "2.2": ("correct", 3),
-                      "2.3": ("needs_review", 0), "2.4": ("needs_review", 0), "2.5": ("correct", 3), "3.1": ("incorrect", 0),
+                      "2.3": ("correct", 2), "2.4": ("correct", 2), "2.5": ("correct", 3), "3.1": ("incorrect", 0),
                       "3.2": ("correct", 3), "3.3": ("needs_review", 5), "4.1": ("partial", 1.5)},
 }
 

@@ -303,10 +303,13 @@ def _rule_neighbours(r: Rule, glyphs: list[Glyph], grid: _Grid) -> list[int]:
     above: list[int] = []
     below: list[int] = []
     beside: list[int] = []
+    vinculum = False  # a radical's bar: what lies over it is the line above, not a numerator
     for j in grid.near(r.x0 - 30.0, r.x1 + 20.0, r.y - 25.0, r.y + 35.0):
         h = glyphs[j]
         if h.x0 > r.x1 + 1.5 * h.size:
             continue
+        if h.role == "radical" and abs(h.x1 - r.x0) < 0.3 * h.size + 1.0 and h.top - 0.3 * h.size - 1.0 <= r.y <= h.cy:
+            vinculum = True
         if r.x0 - 0.6 <= h.cx <= r.x1 + 0.6:
             if h.cy < r.y and r.y - h.bottom < 0.7 * h.size + 1:
                 above.append(j)
@@ -317,7 +320,7 @@ def _rule_neighbours(r: Rule, glyphs: list[Glyph], grid: _Grid) -> list[int]:
             if min(abs(h.x1 - r.x0), abs(h.x0 - r.x1)) < 1.2 * h.size and abs(axis - r.y) < 0.25 * h.size + 0.5:
                 beside.append(j)
     out = beside
-    for side, nearest in ((above, max), (below, min)):
+    for side, nearest in (([] if vinculum else above, max), (below, min)):
         if not side:
             continue
         level = nearest(glyphs[j].base for j in side)
