@@ -58,11 +58,17 @@ def test_long_arrows_drawn_as_two_glyphs_are_one_relation():
         r"x = \Rightarrow"]  # side by side, not drawn into each other: two relations
 
 
-def test_a_radicals_bar_takes_no_numerator_from_the_line_above():
+def test_a_radical_is_read_with_its_own_bar_whatever_surrounds_it():
     doc = read_pdf(FORMULAS / "radicals.pdf", DEFAULT_LIMITS)[0]
+    # its bar takes no numerator from the line above
     assert doc.text.splitlines()[:2] == [
         "2.3 Setting both partial derivatives to zero gives $(d^*, g^*) = (1, - 2)$.",
         r"2.4 $\rho(M) = \sqrt{1 + 0.1^2}$."]
+    # in a numerator or a denominator, with its fraction; taller than cmex's largest, from its pieces
+    assert [m.latex for m in doc.math][2:] == [
+        r"\frac{\sqrt{a}}{b} = \sqrt{\frac{a}{b^2}}", "b > 0", r"\lambda = \frac{3 \pm \sqrt{5}}{2}",
+        r"x = \frac{1}{\sqrt{2}}", r"y = \frac{- b \pm \sqrt{b^2 - 4ac}}{2a}.",
+        r"\sigma = \sqrt{\frac{1}{n}\sum_{i = 1}^n(x_i - \mu)^2}"]
 
 
 def test_fonts_give_letters_their_alphabet():

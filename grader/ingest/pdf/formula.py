@@ -172,6 +172,8 @@ def _radicals(glyphs, rules, free: _Ordered, rules_left: _Ordered, atoms: list, 
             ctx.doubt("a radical sign without its bar: its extent is a guess", 0.8)
             continue
         bar = min(near, key=lambda r: abs(r.x0 - g.x1) + abs(r.y - g.top) / 4)
+        if _in_a_fraction(g, bar, rules_left):
+            continue  # \frac{\sqrt{a}}{b}: the fraction takes it whole, and its part reads the radical
         axis = g.base - 0.25 * g.size
         bottom = g.bottom + 0.1 * g.size if g.hangs else max(g.bottom, 2 * axis - bar.y) + 0.1 * g.size
         body = [h for h in free if h is not g and _inside(h, bar.x0, bar.x1, 0.2) and bar.y < h.cy <= bottom]
@@ -185,6 +187,17 @@ def _radicals(glyphs, rules, free: _Ordered, rules_left: _Ordered, atoms: list, 
         atoms.append(_Atom(node, min(it.x0 for it in items), max(bar.x1, *(it.x1 for it in items)),
                            min(bar.top, g.top), max(it.bottom for it in items), None if g.hangs else g.base,
                            max([h.size for h in body] or [g.size]), None, g.cy if g.hangs else None))
+
+
+def _in_a_fraction(sign: Glyph, bar: Rule, rules: _Ordered) -> bool:
+    """Whether a radical (its sign and its bar) sits right over or under a wider rule that spans it:
+    a numerator or a denominator, read with its fraction."""
+    for r in rules:
+        if r is bar or r.width <= bar.width or not (r.x0 - 0.6 <= sign.x0 and bar.x1 <= r.x1 + 0.6):
+            continue
+        if 0 <= r.y - sign.bottom < 0.7 * sign.size + 1 or 0 <= bar.y - r.y < 0.9 * sign.size + 1:
+            return True
+    return False
 
 
 def _fractions(free: _Ordered, rules_left: _Ordered, atoms: list, ctx: _Context, depth: int) -> None:

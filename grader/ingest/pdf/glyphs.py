@@ -123,8 +123,35 @@ def long_arrows(glyphs: list[Glyph]) -> list[Glyph]:
     return out if len(out) < len(glyphs) else glyphs
 
 
+def _tall_radicals(glyphs: list[Glyph]) -> list[Glyph]:
+    """A radical taller than cmex's largest is its bottom sign with a stack of pieces over it (the
+    extension, then the top, where the bar starts): one radical sign, as tall as the stack."""
+    signs = [g for g in glyphs if g.role == "radical" and g.fam == "ex"]
+    pieces = [g for g in glyphs if g.role == "piece" and g.tex == r"\sqrt"]
+    if not signs or not pieces:
+        return glyphs
+    used: set[int] = set()
+    merged: dict[int, Glyph] = {}
+    for sign in signs:
+        stack, edge = [], sign.top
+        for g in sorted((p for p in pieces if abs(p.x0 - sign.x0) < 0.5 and p.bottom <= sign.top + 1.0),
+                        key=lambda p: -p.bottom):
+            if edge - g.bottom > 1.0:
+                break
+            stack.append(g)
+            edge = g.top
+        if stack:
+            top = stack[-1]
+            used.update(id(g) for g in stack)
+            merged[id(sign)] = Glyph(sign.c, r"\sqrt", "radical", sign.x0, max(g.x1 for g in [sign, *stack]), top.top,
+                                     sign.bottom, top.base, sign.size, "ex", sign.font, top.line, top.space_before,
+                                     seq=top.seq)
+    return [merged.get(id(g), g) for g in glyphs if id(g) not in used]
+
+
 def merge_pieces(glyphs: list[Glyph]) -> list[Glyph]:
     """An extensible delimiter is a stack of pieces (top, extension, bottom) at one x: one glyph."""
+    glyphs = _tall_radicals(glyphs)
     pieces = [g for g in glyphs if g.role == "piece" and g.tex not in (r"\sqrt", r"\overbrace", r"\underbrace")]
     if not pieces:
         return glyphs
