@@ -123,10 +123,11 @@ def _chains(row: str) -> list[list[str]]:
             chains.append([""])  # "\text{ where }": the equation ends here
             i = _skip_group(tokens, i + 1)
             continue
-        colon_equals = tok == ":" and _next_solid(tokens, i) is not None and tokens[_next_solid(tokens, i)] == "="
+        after = _next_solid(tokens, i) if tok == ":" else None
+        colon_equals = after is not None and tokens[after] == "="
         if depth == 0 and (tok in RELATIONS or colon_equals):
             if colon_equals:  # ":=", also set apart (": =" as a PDF's text gives it)
-                i = _next_solid(tokens, i)
+                i = after
             chains[-1].append("")
         elif depth == 0 and (stripped in _BREAKS):
             chains.append([""])
