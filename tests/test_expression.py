@@ -560,3 +560,16 @@ def test_an_answer_offered_beside_another_goes_to_review(rubric, key, between):
     answer = KIND.extract(Fragment("4.6a", text, "test", 1.0), comp)
     assert answer.confidence < 0.75 and "a TA will choose" in answer.how
     assert KIND.grade(answer, key.value("4.6a", "answer"), comp).status == "needs_review"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([r"\arg", r"\max", r"\min", r"\sup", "_", "D", "{", "}", " ", r"\operatorname*{arg\,max}",
+                                 "(", ")", "a", ",", r"\limits", "E", "[", "]"]), max_size=25).map("".join))
+def test_an_optimum_is_taken_out_of_any_formula_without_failing(latex):
+    from grader.mathexpr.normalise import without_optimum
+
+    found = without_optimum(latex)
+    if found is not None:
+        stripped, note = found
+        assert without_optimum(stripped) is None  # every operator taken out at once
+        assert "is read as the value of what it optimises" in note

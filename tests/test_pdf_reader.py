@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import yaml
 
 from grader.ingest.limits import DEFAULT_LIMITS, Limits, RejectedFile
@@ -251,3 +253,23 @@ def test_furniture_is_what_half_the_pages_repeat_in_their_margins():
     assert edge("Jane Student", 0, top=400.0) is None  # the middle of the page is content
     assert edge("11 12 13 14 15", 0) is None  # a row of numbers (a grid's labels) is content
     assert blanked("ab\ncd\nef", [(3, 5)]) == "ab\n  \nef"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Jane Student (20012345)", "Page 3 of 4", "3", "11 12 13", "Question 2"]),
+                          st.integers(0, 5), st.sampled_from([10.0, 400.0, 780.0])), max_size=30),
+       st.integers(1, 6))
+def test_furniture_is_found_in_any_lines_and_blanking_keeps_the_text_s_length(lines, pages):
+    from grader.ingest.pdf.furniture import blanked, edge_line, furniture
+
+    text, edges = "", []
+    for words, page, top in lines:
+        edge = edge_line(words, (50.0, top, 400.0, top + 10), 0.0, 800.0, page, len(text))
+        if edge is not None:
+            edges.append(edge)
+        text += words + "\n"
+    spans = furniture(edges, pages)
+    out = blanked(text, spans)
+    assert len(out) == len(text) and out.count("\n") == text.count("\n")
+    assert all(not out[s:e].strip() for s, e in spans)
+    assert pages >= 3 or out == text

@@ -360,3 +360,20 @@ def test_a_word_a_pdf_hyphenated_at_a_line_end_is_found_whole():
     assert dehyphenated("the Jensen-\nShannon divergence") == "the Jensen-Shannon divergence"
     assert dehyphenated("self-\nsupervised, as self-supervised") == "self-supervised, as self-supervised"
     assert dehyphenated("repré-\nsentation; a - \nb; 2-\n3") == "représentation; a - \nb; 2-\n3"
+
+
+_FORMULA_PIECES = ["E", "log", "Σ_j = 1^k", "∫", "q(z|x)", "dz", "p(x)", " = ", " ≤ ", " ≥ ", " + ", " - ", "(", ")",
+                   "[", "]", "w_j", "(1)/(k)", ", and ", ". ", "-\n", "\n", "a", "B", " "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FORMULA_PIECES), max_size=40).map("".join))
+def test_what_formulas_show_is_read_from_any_text_without_failing(text):
+    from grader.kinds.prose_text import as_expectations, dehyphenated, derived_relations, named_steps
+
+    for found in (derived_relations(text), named_steps(text)):
+        assert isinstance(found, list) and all(isinstance(f, str) and f.strip() for f in found)
+    assert as_expectations(text) is None or "E_" in as_expectations(text)
+    whole = dehyphenated(text)
+    # only a hyphen and the line break after it go, between two letters: nothing else changes
+    assert "".join(ch for ch in whole if ch not in "-\n \t") == "".join(ch for ch in text if ch not in "-\n \t")

@@ -260,3 +260,14 @@ def test_an_equation_the_question_text_does_not_display_is_the_students():
         formula_key("f1(x) = f0(x)D∗(x)/(1 −D∗(x))") == "f1=f0d*/1-d*"
     assert formula_key("x = 1") == ""  # too short to recognise safely
     assert formula_key("the identity") == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["f_1(x)", " = ", "D^*", "∗", "−", "\\frac{a}{b}", "$", "(", ")", "{", "}", "\\mathbf{x}",
+                                 "identity", " the ", "x", "1", "\\left(", "."]), max_size=30).map("".join))
+def test_an_equations_key_is_read_from_any_line_without_failing(line):
+    from grader.segment.question_text import _equation_keys, formula_key
+
+    key = formula_key(line)
+    assert key == "" or ("=" in key and len(key) >= 6 and set(key) <= set("abcdefghijklmnopqrstuvwxyz0123456789=+-*/<>≤≥"))
+    assert all(k and "=" in k for k in _equation_keys(line))
