@@ -348,5 +348,9 @@ def without_optimum(text: str) -> tuple[str, str] | None:
     what = " ".join(dict.fromkeys(" ".join(m.group(0).split()) for m in found))
     note = (f"'{what}' is read as the value of what it optimises, at the optimum"
             + (" (arg max names where the maximum is reached, not the maximum itself)" if arg else ""))
-    return _OPTIMUM.sub(" ", text), note
+    for _ in range(10):  # taking one out may join two pieces of another ("\arg" + "\max")
+        text, count = _OPTIMUM.subn(" ", text)
+        if not count:
+            break
+    return text, note
 
