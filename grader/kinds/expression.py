@@ -136,7 +136,8 @@ class ExpressionKind(Kind):
                 return self._finish(answer, 0.0, f"{unmet} {mistake.message}", lacks + (mistake.id,), extra)
             return self._finish(answer, 0.0, unmet, lacks, extra)
         if verdict.kind == "equivalent":
-            return self._finish(answer, 1.0, f"Correct: your expression equals {name}.", (), extra)
+            said = "Read so, your expression equals" if answer.value.get("read_note") else "Correct: your expression equals"
+            return self._finish(answer, 1.0, f"{said} {name}.", (), extra)
         if verdict.kind == "mistake":
             mistake = component.mistakes[verdict.mistake]
             message = mistake.message + self._earlier(answer, key, component, mistakes, verdict.mistake)
