@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os.path
 import re
 from functools import lru_cache
 
@@ -172,9 +173,26 @@ _CONTEXT_END = re.compile(r"[\s(\[{/^_·+\-Σ∫]")
 _SUM_BOUNDS = re.compile(r"[ΣΠ]_[ \w]{1,12}(?:=\s*\w{1,12}\s*)?\^(?:\d+|\w)")  # "Σ_j = 1^k", then the term
 
 
+def _bounds_masked(normalised: str) -> str:
+    """The text with the "=" of sum bounds ("Σ_j = 1^k") masked: it relates nothing."""
+    return _BOUND.sub(lambda m: m.group(0).replace("=", "\x00"), normalised)
+
+
+def _top_level(text: str):
+    """(index, character) of each character outside brackets (brackets themselves aside)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            yield i, ch
+
+
 def _sides(normalised: str) -> tuple[list[str], list[str]]:
     """A chain's sides and the relations between them, split at relations outside brackets."""
-    masked = _BOUND.sub(lambda m: m.group(0).replace("=", "\x00"), normalised)
+    masked = _bounds_masked(normalised)
     sides, relations, depth, last = [], [], 0, 0
     for m in _CHAIN_CHARS.finditer(masked):  # only brackets and relations change anything
         ch, i = m.group(), m.start()
@@ -220,9 +238,8 @@ def _inner_steps(sides: list[str], relations: list[str]) -> list[str]:
         while a < len(run) - 1:  # the longest stretches of the run that keep a context
             b = a + 1
             inner = _without_context(run[a:b + 1])
-            while inner and b + 1 < len(run) and _without_context(run[a:b + 2]):
-                b += 1
-                inner = _without_context(run[a:b + 1])
+            while inner and b + 1 < len(run) and (wider := _without_context(run[a:b + 2])):
+                b, inner = b + 1, wider
             if inner and inner[0] and inner[-1] and inner[0] != inner[-1]:
                 out.append(f"{inner[0]} = {inner[-1]}")
             a = b if inner else a + 1
@@ -236,16 +253,12 @@ def _terms(side: str) -> list[str] | None:
     side is too long to be one line of a derivation."""
     if len(side) > 600:
         return None
-    terms, depth, start = [], 0, 0
-    for i, ch in enumerate(side):
-        if ch in _OPENERS:
-            depth += 1
-        elif ch in _CLOSERS:
-            depth = max(0, depth - 1)
-        elif ch in "+-" and depth == 0 and i > start and side[i - 1] == " " and side[i + 1:i + 2] == " ":
+    terms, start = [], 0
+    for i, ch in _top_level(side):
+        # "a - b": only a sign set apart by spaces separates terms ("1-D", "e^-x" stay whole)
+        if ch in "+-" and i > start and side[i - 1] == " " and side[i + 1:i + 2] == " ":
             terms.append(side[start:i])
             start = i
-        # "a - b": only a sign set apart by spaces separates terms ("1-D", "e^-x" stay whole)
     terms.append(side[start:])
     out = []
     for term in terms:
@@ -285,15 +298,7 @@ def _balanced(text: str) -> bool:
 
 def _first_at_top(text: str, pattern: re.Pattern) -> int:
     """Where `pattern` first matches outside brackets in `text`, or len(text)."""
-    depth = 0
-    for i, ch in enumerate(text):
-        if ch in _OPENERS:
-            depth += 1
-        elif ch in _CLOSERS:
-            depth = max(0, depth - 1)
-        elif depth == 0 and pattern.match(text, i):
-            return i
-    return len(text)
+    return next((i for i, _ in _top_level(text) if pattern.match(text, i)), len(text))
 
 
 _SIDE_END = re.compile(r"[,;]\s|\.\s")
@@ -302,24 +307,14 @@ _SIDE_END = re.compile(r"[,;]\s|\.\s")
 def _without_context(run: list[str]) -> list[str] | None:
     """The sides without the prefix and suffix they all share (cut where a term may start), or
     None when they share no prefix of substance."""
-    prefix = run[0]
-    for side in run[1:]:
-        n = 0
-        while n < min(len(prefix), len(side)) and prefix[n] == side[n]:
-            n += 1
-        prefix = prefix[:n]
+    prefix = os.path.commonprefix(run)
     cut = max([m.end() for m in _CONTEXT_END.finditer(prefix)]
               + [m.end() for m in _SUM_BOUNDS.finditer(prefix)], default=0)
     prefix = prefix[:cut]
     if len(prefix.strip()) < 3 or not re.search(r"[A-Za-zΣΠ∫]", prefix):
         return None
     inner = [side[len(prefix):] for side in run]
-    suffix = inner[0]
-    for side in inner[1:]:
-        n = 0
-        while n < min(len(suffix), len(side)) and suffix[-1 - n] == side[-1 - n]:
-            n += 1
-        suffix = suffix[len(suffix) - n:] if n else ""
+    suffix = os.path.commonprefix([side[::-1] for side in inner])[::-1]
     if suffix and not re.fullmatch(r"[\s)\]}]*", suffix):  # only closing brackets the prefix opened
         suffix = ""
     inner = [side[:len(side) - len(suffix)].strip() if suffix else side.strip() for side in inner]
@@ -403,7 +398,7 @@ def named_steps(normalised: str) -> list[str]:
     expectation), for hints that name them."""
     if len(normalised) > 3000 or not _RELATION.search(normalised):  # a unit, not a whole hostile page
         return []
-    masked = _BOUND.sub(lambda m: m.group(0).replace("=", "\x00"), normalised)  # "Σ_j = 1^k" relates nothing
+    masked = _bounds_masked(normalised)
     return [name for pattern, name in _NAMED_STEPS if pattern.search(masked)]
 
 
