@@ -46,10 +46,11 @@ def best(fn) -> float:
 
 def measure(data: bytes) -> tuple[int, int, float, float, float]:
     doc = pymupdf.open(stream=data, filetype="pdf")
-    pages = [p for p in doc if math_fonts(p)]
+    fonts = {p.number: math_fonts(p) for p in doc}
+    pages = [p for p in doc if fonts[p.number]]
     lines = {}
     for page in pages:
-        flags = FLAGS | (pymupdf.TEXT_ACCURATE_BBOXES if "umath" in math_fonts(page) else 0)
+        flags = FLAGS | (pymupdf.TEXT_ACCURATE_BBOXES if "umath" in fonts[page.number] else 0)
         lines[page.number] = _page_lines(page.get_text("rawdict", flags=flags)["blocks"], page.rect,
                                          page.number + 1, raw=True)[0]
 

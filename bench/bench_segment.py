@@ -54,9 +54,12 @@ def median_ms(fn) -> float:
 
 def main() -> None:
     rows = []
+    loaded: dict = {}  # one rubric and its question text per rubric file, as a batch has
     for rubric_path, pdf in cases():
-        rubric = load_rubric(rubric_path)
-        context = question_text_of(rubric)
+        if rubric_path not in loaded:
+            rubric = load_rubric(rubric_path)
+            loaded[rubric_path] = rubric, question_text_of(rubric)
+        rubric, context = loaded[rubric_path]
         data = pdf.read_bytes()
         doc = read_pdf_bytes(data, pdf.name, DEFAULT_LIMITS)
 

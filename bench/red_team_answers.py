@@ -199,41 +199,6 @@ def _prose_part(ctx: Context) -> tuple[str, list[str]]:
     raise LookupError("no prose part with a checklist")
 
 
-@attack
-class KeywordList(SubmissionAttack):
-    family = "keywords"
-    description = "the checklist's words as a bare list, no sentence"
-
-    @property
-    def parts(self):
-        return ()
-
-    def run(self, ctx):
-        part, items = _prose_part(ctx)
-        words = sorted({w.strip(".,;:()") for d in items for w in d.split() if len(w) > 4})
-        self.__class__.parts = (part,)
-        return super().run(ctx) if words else Finding(False, "no words")
-
-    def files(self, ctx, correct):
-        part, items = _prose_part(ctx)
-        words = sorted({w.strip(".,;:()") for d in items for w in d.split() if len(w) > 4})
-        return {"answers.md": markdown({part: "Keywords: " + ", ".join(words)})}
-
-
-@attack
-class NegatedSteps(SubmissionAttack):
-    family = "keywords"
-    description = "every checklist step stated, and negated"
-
-    def run(self, ctx):
-        self.__class__.parts = (_prose_part(ctx)[0],)
-        return super().run(ctx)
-
-    def files(self, ctx, correct):
-        part, items = _prose_part(ctx)
-        return {"answers.md": markdown({part: " ".join(f"It is not the case that {d}." for d in items)})}
-
-
 class _ProseAttack(SubmissionAttack):
     family = "keywords"
 
@@ -246,6 +211,22 @@ class _ProseAttack(SubmissionAttack):
 
     def text(self, items: list[str]) -> str:
         raise NotImplementedError
+
+
+@attack
+class KeywordList(_ProseAttack):
+    description = "the checklist's words as a bare list, no sentence"
+
+    def text(self, items: list[str]) -> str:
+        return "Keywords: " + ", ".join(sorted({w.strip(".,;:()") for d in items for w in d.split() if len(w) > 4}))
+
+
+@attack
+class NegatedSteps(_ProseAttack):
+    description = "every checklist step stated, and negated"
+
+    def text(self, items: list[str]) -> str:
+        return " ".join(f"It is not the case that {d}." for d in items)
 
 
 def _terms(items: list[str]) -> list[str]:

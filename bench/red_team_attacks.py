@@ -100,13 +100,6 @@ class LinkOutOfTheSubmission(SubmissionAttack):
 
 # ---------------------------------------------------------------- the key, leaving the TA's side
 
-def _wrong_result(ctx: Context):
-    from grader.ingest.submission import discover
-    from grader.pipeline import grade_submission
-
-    return grade_submission(discover([EXAMPLES / "mistakes-sheet.yaml"])[0], ctx.rubric, ctx.key)
-
-
 @attack
 class GradescopeVisibleFeedback(Attack):
     family = "key-leak"
@@ -116,7 +109,7 @@ class GradescopeVisibleFeedback(Attack):
         from grader.gradescope import results_json
         from grader.leaks import find_leaks
 
-        data = results_json(_wrong_result(ctx), 1.0, ctx.key, early=True)
+        data = results_json(ctx.grade(EXAMPLES / "mistakes-sheet.yaml"), 1.0, ctx.key, early=True)
         visible = "\n".join(t["output"] for t in data["tests"] if t["visibility"] == "visible")
         leaks = find_leaks({"visible feedback": visible.encode()}, ctx.rubric, ctx.key)
         return Finding(bool(leaks), "; ".join(leaks) or "no key element in the visible feedback")
@@ -139,13 +132,15 @@ def _far_from_the_key(ctx: Context) -> bytes:
     """An answer sheet as far from the key as it gets: every grid its complement, every choice wrong."""
     import yaml
 
+    from grader.kinds.grid import labels
+
     answers = {}
     for part in ctx.rubric.parts:
         values = {}
         for c in part.components:
             value = ctx.key.value(part.id, c.id)
             if isinstance(value, dict) and "cells" in value:
-                values[c.id] = [f"{r}{k}" for r in range(1, 6) for k in range(1, 6) if f"{r}{k}" not in value["cells"]]
+                values[c.id] = [cell for cell in labels(c.settings.size) if cell not in value["cells"]]
             elif isinstance(value, dict) and "choices" in value:
                 values[c.id] = [ctx.wrong_choice(part.id, c.id)]
         if values:

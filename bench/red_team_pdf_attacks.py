@@ -142,8 +142,10 @@ class _UnseenGridFill(SubmissionAttack):
     trick = ""
 
     def files(self, ctx, correct):
+        from grader.kinds.grid import labels
+
         cells = set(ctx.key.value(GRID, "answer")["cells"])
-        others = sorted({f"{r}{c}" for r in range(1, 6) for c in range(1, 6)} - cells)[:3]
+        others = [cell for cell in labels(5) if cell not in cells][:3]
         shown, hidden = (cells, set(others)) if correct else (set(), cells)
         return {"main.pdf": grid_pdf(f"{GRID})", shown, hidden, self.trick)}
 

@@ -1,5 +1,5 @@
 r"""The formula corpus (tests/fixtures/formulas/): how each formula is found in a PDF's reading and
-judged against its source. Used by tests/test_formula_corpus.py and bench/bench_math.py.
+judged against its source. Used by tests/test_formula_corpus.py.
 
 A formula is judged
 - numerically, when its source and the reading both parse with the project's expression grammar

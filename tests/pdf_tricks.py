@@ -1,6 +1,6 @@
 """PDFs that hide, strike or fake what a TA sees, drawn with PyMuPDF: one maker per class of trick.
 
-Used by tests/test_pdf_visibility.py and by the red team (bench/red_team_attacks.py). Each PDF is a
+Used by tests/test_pdf_visibility.py and by the red team (bench/red_team_pdf_attacks.py). Each PDF is a
 small submission page: "Question 3", a part heading with the answer the TA sees, and the trick,
 then "Question 4". Grids are 5 x 5 tables of labelled cells with fills drawn under the labels.
 """

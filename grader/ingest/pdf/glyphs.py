@@ -188,8 +188,8 @@ def span_glyphs(span: dict, line: int, space: bool = False) -> tuple[list[Glyph]
         x0, _, x1, _ = ch["bbox"]
         base = ch["origin"][1]
         tex, role = meaning(c, font)
-        if fam == "ex" and ex_code(c) is not None:
-            up, down = ex_extent(ex_code(c))
+        if fam == "ex" and (code := ex_code(c)) is not None:
+            up, down = ex_extent(code)
             top, bottom = base - up * size, base + down * size
         elif role == "radical" and fam == "sy":
             top, bottom = base - 0.04 * size, base + 0.96 * size

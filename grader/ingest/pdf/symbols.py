@@ -305,8 +305,8 @@ def meaning(ch: str, font: str) -> tuple[str, str]:
     unknown glyphs are ('?', 'unknown')."""
     fam = family(font)
     code = ord(ch) if len(ch) == 1 else -1
-    if fam == "ex" and ex_code(ch) is not None:
-        return _EX.get(ex_code(ch), ("?", "unknown"))
+    if fam == "ex" and (ex := ex_code(ch)) is not None:
+        return _EX.get(ex, ("?", "unknown"))
     if ch in _PRIVATE_PIECES:  # a piece in another font: what it is, without cmex's metrics
         return _EX[_PRIVATE_PIECES[ch]]
     if fam == "sy":
