@@ -60,6 +60,8 @@ def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS)
             if len(fragment.math) > MAX_FORMULAS_SHOWN:
                 reading.formulas.append(f"... and {len(fragment.math) - MAX_FORMULAS_SHOWN} more")
         pieces = split_components(part, fragment)
+        record = records.get(part.id)
+        shown_pieces = split_components(part, record) if record is not None else {}  # once per part
         for component in part.components:
             piece = pieces.get(component.id)
             if piece is None:
@@ -72,7 +74,7 @@ def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS)
                 shown = get_kind(component.kind).describe_in(answer, component)
             reading.readings.append((component.id, shown))
             if part.id in records and answer.readable:
-                reading.problems += _unconfirmed(part, component, answer, piece, records[part.id])
+                reading.problems += _unconfirmed(component, answer, piece, record, shown_pieces.get(component.id))
             if not answer.readable:
                 reading.problems.append(f"{component.id}: {answer.problem}")
             elif answer.confidence < 0.75:
@@ -82,9 +84,9 @@ def self_check(sub: Submission, rubric: Rubric, limits: Limits = DEFAULT_LIMITS)
     return CheckReport(sub.id, sub.names(), [f"{d.source} ({d.kind})" for d in docs], problems, parts)
 
 
-def _unconfirmed(part, component, answer, piece, record) -> list[str]:
-    """What the PDF beside the source does not show of the answer read from the source."""
-    shown = split_components(part, record).get(component.id) if record is not None else None
+def _unconfirmed(component, answer, piece, record, shown) -> list[str]:
+    """What the PDF beside the source (`record`, its share for the component: `shown`) does not show
+    of the answer read from the source."""
     in_pdf = get_kind(component.kind).extract(shown, component) if shown is not None else None
     same = same_answer(component, answer.value, in_pdf.value if in_pdf is not None and in_pdf.readable else None)
     if same is not False:

@@ -201,12 +201,13 @@ def grade_submission(sub: Submission, rubric: Rubric, key: Key, overrides: list[
         fragment = fragments.get(part.id)
         pieces = split_components(part, fragment) if fragment else {}
         found = part.question in found_questions
+        record = records.get(part.id)
+        record_pieces = split_components(part, record) if record else {}  # once per part, not per component
         components = []
         for c in part.components:
             result = grade_component(part, c, pieces.get(c.id), key, unreadable, found)
             if part.id in records:
-                record = records[part.id]
-                piece = split_components(part, record).get(c.id) if record else None
+                piece = record_pieces.get(c.id)
                 result = confirmed(c, result, grade_component(part, c, piece, key, unreadable, found),
                                    pieces.get(c.id), piece)
             components.append(result)

@@ -76,10 +76,12 @@ def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
             if c.id in value:
                 out[c.id] = Fragment(part.id, "", fragment.how, fragment.confidence, value[c.id], source=fragment.source)
         return out
-    starts = [(_component_start(fragment.text, _markers(part, c)), c) for c in part.components]
+    markers = {c.id: _markers(part, c) for c in part.components}
+    folded = fold(fragment.text)  # "Scénario n°1" matches a marker written "scenario 1"; offsets unchanged
+    starts = [(_component_start(fragment.text, folded, markers[c.id]), c) for c in part.components]
     located = sorted(s for s, _ in starts if s is not None)
     for start, c in starts:
-        if not _markers(part, c):
+        if not markers[c.id]:
             out[c.id] = fragment
         elif start is not None:
             end = next((s for s in located if s > start), len(fragment.text))
@@ -91,10 +93,10 @@ def split_components(part: Part, fragment: Fragment) -> dict[str, Fragment]:
     return out
 
 
-def _component_start(text: str, within: tuple[str, ...]) -> int | None:
-    """Where a component's text starts: its first marker at the start of a line, else its first marker.
-    A marker written after its answer ("the reverse KL for scenario 1") starts at its clause."""
-    folded = fold(text)  # "Scénario n°1" matches a marker written "scenario 1"; offsets unchanged
+def _component_start(text: str, folded: str, within: tuple[str, ...]) -> int | None:
+    """Where a component's text starts (`folded`: the text folded, offsets unchanged): its first
+    marker at the start of a line, else its first marker. A marker written after its answer ("the
+    reverse KL for scenario 1") starts at its clause."""
     matches = [m for pattern in within for m in re.finditer(pattern, folded, re.I | re.M)]
     if not matches:
         return None
