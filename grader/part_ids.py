@@ -53,7 +53,3 @@ def question_of(part_id: str) -> int | None:
     path = part_path(part_id)
     return path[0] if path else None
 
-
-def show(path: Path) -> str:
-    """A path as a student would write it: (3, 2, 1) -> "3.2.1"."""
-    return ".".join(str(n) for n in path)

@@ -212,10 +212,11 @@ def grade_submission(sub: Submission, rubric: Rubric, key: Key, overrides: list[
                                    pieces.get(c.id), piece)
             components.append(result)
         parts.append(combine(part.id, part.title, part.points, components, part.visibility))
-    annotate_review(parts, docs, rubric, question_text_of(rubric))
+    context = question_text_of(rubric)  # built once per rubric: this is a lookup
+    annotate_review(parts, docs, rubric, context)
     from grader.analyses.disclosure import apply_ai_penalty, find_disclosures  # not needed by `grader check`
 
-    disclosures = find_disclosures(docs, rubric, question_text_of(rubric))
+    disclosures = find_disclosures(docs, rubric, context)
     apply_ai_penalty(parts, disclosures, rubric)  # only when the rubric sets one; before overrides
     problems += apply_overrides(sub.id, parts, list(overrides))
     ai_use = {q: d.summary() for q, d in disclosures.items()}

@@ -141,7 +141,10 @@ _SUFFIXES = (("ique", "ical"), ("iques", "ical"), ("ite", "ity"), ("eux", "ous")
 
 
 @lru_cache(maxsize=65536)
-def _plain(word: str) -> str:
+def plain_word(word: str) -> str:
+    """The word in lower case without its accents ("Réponse" -> "reponse")."""
+    if word.isascii():
+        return word.lower()
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).lower()
 
 
@@ -152,7 +155,7 @@ def _phrase_pattern() -> re.Pattern:
 
 
 def _word(word: str) -> str:
-    key = _plain(word)
+    key = plain_word(word)
     if key in _WORDS:
         return _WORDS[key]
     for french, english in _SUFFIXES:
@@ -180,6 +183,6 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=4096)
 def gloss(text: str) -> str:
     """The English gloss of a French text (see the module doc): phrases, then words, replaced."""
-    plain = _NUMERO.sub("", _plain(text))
+    plain = _NUMERO.sub("", plain_word(text))
     plain = _phrase_pattern().sub(lambda m: _PHRASES[re.sub(r"[\s'’-]+", " ", m.group(0))], plain)
     return re.sub(r"[a-zA-Z]+", lambda m: _word(m.group(0)), plain)

@@ -34,7 +34,6 @@ class Run:
     block: int  # index into QuestionText.blocks
     start: int  # character range in the submission's text, first word to last word
     end: int
-    words: int  # the submission's words it covers
     on_chain: bool  # on the ordered chain (a copy that tells structure), or a copy restated elsewhere
 
 
@@ -87,7 +86,7 @@ def align(text: str, model: QuestionText) -> list[Run]:
         first, last = group[0][0], group[-1][0] + 2
         covered = len({i + d for i, _ in group for d in range(3)})
         if _accept(model, block, covered, last - first + 1):
-            runs.append(Run(block, found[first].start(), found[last].end(), covered, on_chain))
+            runs.append(Run(block, found[first].start(), found[last].end(), on_chain))
 
     group: list[tuple[int, int]] = []
     for i, j in chain:

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from grader.analyses.language import plain_word
 from grader.part_ids import Path, ordinal, part_path
 from grader.rubric import Rubric
 
@@ -165,8 +166,7 @@ def line_end(text: str, pos: int) -> int:
 
 
 def find_headings(text: str, rubric: Rubric, structure: frozenset[Path] = frozenset(),
-                  extra: list[Heading] = (), top_level_questions: bool = False,
-                  written: list[Heading] | None = None) -> list[Heading]:
+                  extra: list[Heading] = (), written: list[Heading] | None = None) -> list[Heading]:
     """Every heading in a text, in order: the ones written, then the enumerations that number
     parts, then the bare "(b)" lines that continue them. `structure` holds the paths the question
     text itself numbers (parts the rubric may not grade); `extra` are headings found otherwise
@@ -178,7 +178,7 @@ def find_headings(text: str, rubric: Rubric, structure: frozenset[Path] = frozen
     written = written + [h for h in extra if (h.start, h.part_id) not in taken]
     questions = part_index(rubric).questions | {p[0] for p in structure}
     written = sorted(written + _bare_numbers(text, written, questions), key=lambda h: (h.start, h.part_id is None))
-    enumerated = enumerated_headings(text, written, rubric, structure, top_level_questions)
+    enumerated = enumerated_headings(text, written, rubric, structure)
     merged = sorted(written + enumerated, key=lambda h: (h.start, h.part_id is None, h.part_id or ""))
     return _sub_letter_headings(text, merged, rubric)
 
@@ -390,8 +390,8 @@ class _Level:
     inner: bool = False  # a list of the student's own inside an answer: its items number nothing
 
 
-def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, structure: frozenset[Path] = frozenset(),
-                        top_level_questions: bool = False) -> list[Heading]:
+def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric,
+                        structure: frozenset[Path] = frozenset()) -> list[Heading]:
     """Enumerations that number a question's parts: "Answer 4." then "1." ... "4." -> 4.1 ... 4.4.
 
     Under a question marker, the first item numbered 1 sets the style ("1.", "(a)", "i)"); each
@@ -400,8 +400,7 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
     another style numbers the group's parts ("(b)" then "(i)", "(ii)"), until the outer style comes
     back. Other items are a list inside an answer (or a choice's options); an item that starts
     again at 1 is a list of the student's own in that style, which makes the later items less
-    certain. `top_level_questions`: where no question marker exists (a handout numbered
-    "1. (10 points) Title", "(a)", "(b)"), the outermost enumeration numbers questions.
+    certain.
     """
     index = part_index(rubric)
     items = enumeration_items(text)
@@ -410,8 +409,6 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
                     key=lambda e: (e[0], e[1]))
     out: list[Heading] = []
     stack: list[_Level] = []
-    top_style: str | None = None
-    top_expected = 1
     part_starts = {h.start for h in headings if h.part_id is not None and h.kind == "heading"}
     for _, is_item, event in events:
         if not is_item:
@@ -430,13 +427,6 @@ def enumerated_headings(text: str, headings: list[Heading], rubric: Rubric, stru
             continue
         item: Item = event
         ordinal = item_ordinal(item)
-        if top_level_questions and (top_style is None or item.style == top_style) and ordinal == top_expected \
-                and (top_style is not None or ordinal == 1) and ordinal in index.questions | {p[0] for p in structure}:
-            top_style, top_expected = item.style, ordinal + 1
-            stack = [_Level((ordinal,))]
-            out.append(Heading(item.start, item.end, None, text[item.start:item.end].strip(), 0.85, ordinal,
-                               path=(ordinal,), kind="enumeration"))
-            continue
         depth = next((k for k in range(len(stack) - 1, -1, -1) if stack[k].style == item.style
                       and stack[k].alone in (None, item.alone)), None)
         if depth is None:  # "1." alone on its line, then "2. Let ..." with its text: the same list
@@ -488,8 +478,6 @@ _FOLDS = {"a": "aàâä", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "u�
 
 def _phrase_regex(phrase: str) -> str:
     """A phrase as a regex matching it whatever its case, accents and spacing."""
-    from grader.segment.question_text import plain_word
-
     words = re.findall(r"\w+", plain_word(phrase))
     folded = ["".join(f"[{_FOLDS[ch]}]" if ch in _FOLDS else re.escape(ch) for ch in word) for word in words]
     return r"[\W_]+".join(folded)

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import operator
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+from grader.analyses.language import plain_word
 from grader.part_ids import Path, part_path
 from grader.rubric import Rubric
 from grader.segment.headings import (AFTER_OK, PART, QUESTION, Heading, item_pattern, map_path, part_index,
@@ -149,14 +149,6 @@ class Token(NamedTuple):
     word: str  # lower case, accents and ligatures undone
     start: int
     end: int
-
-
-@lru_cache(maxsize=65536)
-def plain_word(word: str) -> str:
-    if word.isascii():
-        return word.lower()
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 _LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\n[ \t]*")
@@ -406,7 +398,8 @@ def question_text_of(rubric: Rubric) -> QuestionText:
     statements = {p.id: p.statement for p in rubric.parts if p.statement}
     path = (rubric.path.parent / rubric.question_text) if rubric.question_text and rubric.path else None
     try:
-        stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path else None
+        stat = path.stat() if path else None
+        stamp = (stat.st_mtime_ns, stat.st_size) if stat else None
     except OSError:
         path, stamp = None, None
     key = (id(rubric), rubric.content_hash, str(path), stamp)
