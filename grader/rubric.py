@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from grader import authored, safe_yaml
-from grader.paths import RubricError, default_rubric_path, rubric_files  # noqa: F401  (callers import them here)
+from grader.paths import RubricError, default_rubric_path  # noqa: F401  (callers import them here)
 from grader.kinds.base import StrictModel, all_kinds, get_kind
 from grader.kinds.context_ref import resolve_context
 from grader.part_ids import question_of

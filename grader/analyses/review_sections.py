@@ -22,7 +22,7 @@ from pydantic import Field, model_validator
 from grader.analyses.language import gloss
 from grader.ingest.document import Document
 from grader.kinds.base import Fragment, StrictModel
-from grader.kinds.prose import units, word_count
+from grader.kinds.prose_text import units, word_count  # not prose.py: loading a rubric registers no kind
 
 if TYPE_CHECKING:
     from grader.rubric import Rubric

@@ -408,11 +408,6 @@ def _rank(latex: str, settings: ExpressionSettings) -> int:
     return 3 if settings.required and settings.fits(used) else 2
 
 
-def _short(latex: str) -> str:
-    text = " ".join(latex.split())
-    return text if len(text) <= 40 else text[:37] + "…"
-
-
 def _generic_message(verdict: equivalence.Verdict, name: str) -> str:
     name_of = equivalence.name_of
     if verdict.kind == "constant":

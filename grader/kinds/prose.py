@@ -16,7 +16,7 @@ from grader.analyses.language import gloss, language
 from grader.kinds.base import Extracted, Fragment, Kind, Outcome, Status, StrictModel, register
 from grader.kinds.prose_claims import continues, negated, pieces
 from grader.kinds.prose_text import (MATHY, as_expectations, canonical, dehyphenated, derived_relations, named_steps,
-                                     normalise_math, quote, readable,  # noqa: F401
+                                     normalise_math, quote, readable,
                                      stated_formulas, units, word_count)
 
 

@@ -48,7 +48,7 @@ def lift(fn, *values):
 
 
 def lift_all(fn, values: list):
-    """Like _lift for a list of operands; sets multiply out."""
+    """Like lift for a list of operands; sets multiply out."""
     for i, v in enumerate(values):
         if isinstance(v, SetValue):
             items = []

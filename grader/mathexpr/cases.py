@@ -158,6 +158,3 @@ def _interval(members) -> tuple[float, float]:
 @lru_cache(maxsize=64)
 def cases(ctx: Context, pointwise: bool) -> Cases:
     return Cases(ctx, pointwise)
-
-
-# ------------------------------------------------------------------ what names mean

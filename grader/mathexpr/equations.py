@@ -155,10 +155,8 @@ def _next_solid(tokens: list[str], i: int) -> int | None:
 
 def _is_words(tokens: list[str], i: int) -> bool:
     """Is the group after \\text at tokens[i] prose (2+ letters not a known name, or spaces)?"""
-    j = i + 1
-    while j < len(tokens) and tokens[j].isspace():
-        j += 1
-    if j >= len(tokens) or tokens[j] != "{":
+    j = _next_solid(tokens, i)
+    if j is None or tokens[j] != "{":
         return False
     content = ""
     k = j + 1
