@@ -107,6 +107,11 @@ class NoWhen(StrictModel):
 
 LOW_CONFIDENCE = 0.75  # below this an automatic grade is only a suggestion for review
 
+
+def status_for(fraction: float) -> Status:
+    """The status an automatic grade earning `fraction` of the points has (fractions never pass 1)."""
+    return "correct" if fraction >= 1 else ("partial" if fraction > 0 else "incorrect")
+
 SUMMARY: dict[str, str] = {"correct": "Correct.", "partial": "Partly correct.", "incorrect": "Not correct.",
                            "missing": "No answer was found for this part.",
                            "needs_review": "Awaiting a TA's review."}

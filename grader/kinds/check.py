@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_valida
 
 from grader import authored
 from grader.kinds.base import (LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status, StrictModel,
-                               get_kind, register)
+                               get_kind, register, status_for)
 from grader.kinds.context_ref import companion, rubric_folder
 from grader.kinds.numeric import value_of
 from grader.mathexpr import values as v
@@ -187,7 +187,7 @@ class CheckKind(Kind):
         except Exception as exc:  # the author's function failed on this answer: a person decides
             return Outcome(0.0, "needs_review", f"The check of this answer failed ({type(exc).__name__}: {exc}); "
                            "a TA will grade it.", ("check-error",), suggested=True)
-        status: Status = "correct" if score >= 1 else ("partial" if score > 0 else "incorrect")
+        status: Status = status_for(score)
         if answer.confidence < LOW_CONFIDENCE:
             status = "needs_review"
             message += f" Your answer was located with low confidence ({answer.how}); a TA will confirm it."
@@ -221,7 +221,7 @@ class CheckKind(Kind):
         settings: CheckSettings = component.settings
         cases: list[tuple[Any, Status]] = [(True, "needs_review")]  # not an answer of any shape
         for example in settings.examples:
-            status: Status = "correct" if example.score >= 1 else ("partial" if example.score > 0 else "incorrect")
+            status: Status = status_for(example.score)
             cases.append((example.answer, status))
         return cases
 

@@ -21,6 +21,7 @@ from grader.kinds.base import (
     Status,
     StrictModel,
     register,
+    status_for,
 )
 from grader.kinds.choice_letters import read_letters
 from grader.kinds.choice_prose import read_in_prose
@@ -169,7 +170,7 @@ class ChoiceKind(Kind):
                 messages.append(f"Also right, not selected: {', '.join(f'({o})' for o in left_out)}.")
         elif not messages:
             messages.append(f"({', '.join(sorted(chosen))}) is not the right option.")
-        status: Status = "correct" if fraction == 1.0 else ("partial" if fraction > 0 else "incorrect")
+        status: Status = status_for(fraction)
         if hedge and settings.on_hedge == "review":
             status = "needs_review"
             messages.append("A TA will decide what it earns.")
@@ -236,6 +237,6 @@ class ChoiceKind(Kind):
             for mistake in component.mistakes:
                 credit = mistake.credit
                 if credit is not None and set(component.when(mistake).selected) == set(chosen) and chosen != wanted:
-                    status = "correct" if credit >= 1 else ("partial" if credit > 0 else "incorrect")
+                    status = status_for(credit)
             out.append((chosen, status))
         return out + [(["zz"], "needs_review")]

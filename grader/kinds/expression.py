@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status, register
+from grader.kinds.base import LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status, register, status_for
 from grader.kinds.expression_settings import (ExpressionSettings, ExpressionWhen, check_key, head,
                                               parse_checked)
 from grader.mathexpr import answer, equivalence
@@ -166,7 +166,7 @@ class ExpressionKind(Kind):
 
     def _finish(self, answer: Extracted, fraction: float, message: str, notes: tuple[str, ...],
                 extra: dict) -> Outcome:
-        status: Status = "correct" if fraction >= 1 else ("partial" if fraction > 0 else "incorrect")
+        status: Status = status_for(fraction)
         if answer.value.get("read_note"):
             status = "needs_review"
             message += f" As read: {answer.value['read_note']}; a TA will confirm it."
@@ -219,7 +219,7 @@ class ExpressionKind(Kind):
         ]
         for mistake in component.mistakes:
             credit = mistake.credit or 0.0
-            status: Status = "correct" if credit >= 1 else ("partial" if credit > 0 else "incorrect")
+            status: Status = status_for(credit)
             cases_ += [(form, status) for form in component.when(mistake).forms]
         return cases_
 

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import Field
 
 from grader.kinds.base import (LOW_CONFIDENCE, Extracted, Fragment, Kind, Outcome, Status,
-                               StrictModel, register)
+                               StrictModel, register, status_for)
 from grader.kinds.expression_settings import head, heads
 from grader.mathexpr import values as v
 from grader.mathexpr.answer import values_one_by_one
@@ -318,7 +318,7 @@ class NumericKind(Kind):
                     messages = [mistake.message]
                     notes.append(mistake.id)
                     fraction = mistake.credit or 0.0
-        status: Status = "correct" if fraction == 1 else ("partial" if fraction > 0 else "incorrect")
+        status: Status = status_for(fraction)
         if answer.confidence < LOW_CONFIDENCE:
             status = "needs_review"
             messages.append(f"Your value was read with low confidence ({answer.how}); a TA will confirm it.")

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, model_validator
 
 from grader.analyses.language import gloss, language
-from grader.kinds.base import Extracted, Fragment, Kind, Outcome, Status, StrictModel, register
+from grader.kinds.base import Extracted, Fragment, Kind, Outcome, Status, StrictModel, register, status_for
 from grader.kinds.prose_claims import continues, negated, pieces
 from grader.kinds.prose_text import (MATHY, as_expectations, canonical, dehyphenated, derived_relations, named_steps,
                                      normalise_math, quote, readable,
@@ -376,7 +376,7 @@ class ProseKind(Kind):
         if component.automatic and not component.settings.items and not settings.false_proofs:
             status: Status = "correct"
         elif component.automatic:
-            status = "correct" if fraction == 1 else ("partial" if fraction > 0 else "incorrect")
+            status = status_for(fraction)
         else:
             status = "needs_review"
             messages.append("Suggested score; a TA will confirm it.")
