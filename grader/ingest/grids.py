@@ -292,11 +292,6 @@ def find_grids(labels: Sequence[Label], size: int | None = None) -> list[dict[st
     column meet. A label is used once. Without a size, the largest map (up to 9x9) whose labels are
     all on the page, and then the smaller ones: a 6x6 grid is not read as the 5x5 grid in its corner.
     """
-    by_text: dict[str, list[Label]] = {}
-    for lab in labels:
-        found = by_text.setdefault(lab.text, [])
-        if len(found) < MAX_SAME_LABEL:  # a page of 10,000 "11"s must not make this quadratic
-            found.append(lab)
     if size is None:
         grids: list[dict[str, Label]] = []
         used_ids: set[int] = set()
@@ -306,6 +301,11 @@ def find_grids(labels: Sequence[Label], size: int | None = None) -> list[dict[st
                 grids.append(grid)
                 used_ids.update(id(v) for v in grid.values())
         return sorted(grids, key=lambda g: g["11"].index)
+    by_text: dict[str, list[Label]] = {}
+    for lab in labels:
+        found = by_text.setdefault(lab.text, [])
+        if len(found) < MAX_SAME_LABEL:  # a page of 10,000 "11"s must not make this quadratic
+            found.append(lab)
     first = "11"
     if any(f"{r}{c}" not in by_text for r in range(1, size + 1) for c in range(1, size + 1)):
         return []

@@ -10,18 +10,18 @@ second extraction) are taken only where such things are drawn.
 
 from __future__ import annotations
 
-from grader.ingest.grids import Fill
+from grader.ingest.grids import THIN, Fill  # THIN: a fill this thin is a rule; it hides no text
 from grader.ingest.pdf.paint import page_fills
 
 Box = tuple[float, float, float, float]
-THIN = 2.0  # pt: a fill thinner than this is a rule (a fraction bar, \hline): it hides no text
 
 
 class CachedPage:
-    __slots__ = ("page", "_memo", "text_clips", "wants_chars")
+    __slots__ = ("page", "rect", "_memo", "text_clips", "wants_chars")
 
     def __init__(self, page) -> None:
         self.page = page
+        self.rect = page.rect  # asked for every line: PyMuPDF builds a new Rect on each call
         self._memo: dict[str, object] = {}
         self.text_clips = False  # text set as a clipping path (render modes 4-7) was met on the page
         self.wants_chars = False  # a line drawn over part of a span: the page is read glyph by glyph
@@ -34,20 +34,18 @@ class CachedPage:
             self._memo[key] = fetch()
         return self._memo[key]
 
-    def get_fonts(self, *args):
-        return self._once("fonts", self.page.get_fonts) if not args else self.page.get_fonts(*args)
+    def get_fonts(self):
+        return self._once("fonts", self.page.get_fonts)
 
     def _extended(self) -> list[dict]:
         return self._once("extended", lambda: self.page.get_cdrawings(extended=True))
 
-    def get_cdrawings(self, *args, **kwargs):
+    def get_cdrawings(self):
         """The page's paths (get_cdrawings()), without the clips and groups of the extended form."""
-        if args or kwargs:
-            return self.page.get_cdrawings(*args, **kwargs)
         return self._once("drawings", lambda: [d for d in self._extended() if d.get("type") not in ("clip", "group")])
 
-    def get_images(self, *args):
-        return self._once("images", self.page.get_images) if not args else self.page.get_images(*args)
+    def get_images(self):
+        return self._once("images", self.page.get_images)
 
     def get_texttrace(self):
         return self._once("trace", self.page.get_texttrace)

@@ -31,8 +31,7 @@ def _extent(line: _Line) -> tuple[float, float]:
         y, size = sp["origin"][1], sp["size"]
         if family(sp["font"]) == "ex":
             for ch in sp["chars"]:
-                code = ex_code(ch["c"][:1])
-                up, down = ex_extent(code) if code is not None else (0.04, 1.16)
+                up, down = ex_extent(ex_code(ch["c"][:1]))  # an unknown code: ex_extent's default
                 top, bottom = min(top, y - up * size), max(bottom, y + down * size)
         else:
             top, bottom = min(top, y - ASCENT * size), max(bottom, y + DESCENT * size)

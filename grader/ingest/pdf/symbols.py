@@ -156,8 +156,8 @@ def ex_piece_ends(ch: str) -> bool:
     return ex_code(ch) in (0x34, 0x35, 0x3A, 0x3B, 0x40, 0x41)
 
 
-def ex_extent(code: int) -> tuple[float, float]:
-    """(height above, depth below) the origin of a cmex glyph, in em."""
+def ex_extent(code: int | None) -> tuple[float, float]:
+    """(height above, depth below) the origin of a cmex glyph, in em (a code not known: a middle size)."""
     return _EX_DEPTH.get(code, (0.04, 1.16))
 
 

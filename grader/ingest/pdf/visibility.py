@@ -20,8 +20,7 @@ from __future__ import annotations
 import re
 
 from grader.ingest.document import STRUCK_OUT
-from grader.ingest.grids import Fill
-from grader.ingest.pdf.page import THIN
+from grader.ingest.grids import THIN, Fill
 from grader.ingest.pdf.paint import SEEN, WHITE, apart, blend, int_rgb, unseen
 from grader.ingest.pdf.strikes import StrikeMarks, cut, is_line_font, only_slashes, slash_run
 
