@@ -223,10 +223,8 @@ def student_files(rubric) -> dict[str, bytes]:
     files = {rel: data for rel, data in source_files(strip=True).items() if not rel.startswith(GRADING_ONLY)}
     files[f"grader/{BUNDLED}/{rubric.path.name}"] = _yaml(
         public_rubric(rubric), f"# Public rubric of {rubric.id} for `grader check`: no keys, no hidden feedback.\n")
-    if rubric.question_text:
-        question = rubric.path.parent / rubric.question_text
-        if question.exists():
-            files[f"grader/{BUNDLED}/{rubric.question_text}"] = question.read_bytes()
+    if rubric.question_path is not None and rubric.question_path.exists():
+        files[f"grader/{BUNDLED}/{rubric.question_text}"] = rubric.question_path.read_bytes()
     return files
 
 

@@ -56,7 +56,7 @@ def run_fingerprint_of(rubric_path: Path, key_path: Path, question_path: Path | 
 
 def run_fingerprint(rubric: Rubric, limits: Limits) -> str:
     assert rubric.path is not None
-    question = rubric.path.parent / rubric.question_text if rubric.question_text else None
+    question = rubric.question_path
     return run_fingerprint_of(rubric.path, rubric.key_path, question, limits)
 
 

@@ -216,8 +216,8 @@ def _choice_leaks(part_id: str, component_id: str, wanted: set[str], options: se
 def find_leaks(files: dict[str, bytes], rubric, key) -> list[str]:
     """Every place in `files` from which a key value or hidden feedback can be read (see module)."""
     question = None
-    if rubric.question_text and rubric.path is not None and (rubric.path.parent / rubric.question_text).exists():
-        question = (rubric.path.parent / rubric.question_text).read_bytes()
+    if rubric.question_path is not None and rubric.question_path.exists():
+        question = rubric.question_path.read_bytes()
     # what the question itself states ("show that f1 = f0 D*/(1 - D*)") is no secret
     public = skeleton(question.decode("utf-8", "replace")) if question is not None else ""
     texts, problems = {}, []
@@ -254,7 +254,7 @@ def find_leaks(files: dict[str, bytes], rubric, key) -> list[str]:
                 problems += [f"{rel}: the choice key of {where}"
                              for rel in _choice_leaks(part.id, c.id, wanted, options, texts, siblings)]
             elif value is not None:
-                for form in _text_forms(value) - {f for f in _text_forms(value) if f in public}:
+                for form in (f for f in _text_forms(value) if f not in public):
                     problems += [f"{rel}: the key of {where}" for rel, body in skeletons.items() if form in body]
             for mistake in c.mistakes:
                 phrase(f"mistake message {mistake.id} of {where}", mistake.message)

@@ -85,7 +85,7 @@ def record(cache: Path, out: Path, rubric, limits: Limits, subs: list[Submission
            table: list[str], similarity: bool = True) -> None:
     """Remember a complete run, for `unchanged`."""
     assert rubric.path is not None
-    question = rubric.path.parent / rubric.question_text if rubric.question_text else None
+    question = rubric.question_path
     paths = {"rubric": str(rubric.path), "rubric_digest": file_digest(rubric.path), "key": str(rubric.key_path),
              "question": str(question) if question else None}
     names = _output_files(out)

@@ -312,6 +312,11 @@ class Rubric(StrictModel):
         assert self.path is not None
         return self.path.parent / (self.key_file or f"{self.path.stem}.key.json")
 
+    @property
+    def question_path(self) -> Path | None:
+        """The question-text file beside the rubric (None without one); it may not exist."""
+        return self.path.parent / self.question_text if self.question_text and self.path is not None else None
+
 
 def _base(info: ValidationInfo | None) -> Path:
     return Path(((info.context if info is not None else None) or {}).get("base") or ".")

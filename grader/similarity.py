@@ -31,7 +31,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from hashlib import blake2b
-from pathlib import Path
 import numpy as np
 
 from grader.report.csvsafe import cell
@@ -180,9 +179,9 @@ def prose_texts(results, rubric) -> dict[str, dict[str, str]]:
 
 
 def question_shingles(rubric) -> set[int]:
-    if rubric.path is None or not rubric.question_text:
+    path = rubric.question_path
+    if path is None:
         return set()
-    path = Path(rubric.path).parent / rubric.question_text
     return shingles(path.read_text(encoding="utf-8")) if path.exists() else set()
 
 

@@ -108,12 +108,9 @@ def earlier_submissions(out: Path) -> set[str]:
 def earlier_results(out: Path, rubric: Rubric, current: set[str]) -> tuple[list[Result], list[str]]:
     """Results in `out` that this run did not grade, and notes on those left out."""
     results, notes = [], []
-    if not out.is_dir():
-        return results, notes
-    for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for name in sorted(earlier_submissions(out) - current):
+        folder = out / name
         path = folder / "result.json"
-        if folder.name in current or not path.is_file():
-            continue
         try:
             data = json.loads(path.read_bytes())
             if not isinstance(data, dict) or data.get("submission") != folder.name:
@@ -132,7 +129,7 @@ def _similar_pairs(results: list[Result], rubric: Rubric, store: ResultCache | N
     from grader.trust import code_fingerprint, mac, signed_by_me
     from grader.similarity import SimilarPair, find_similar_texts, prose_texts, question_shingles
 
-    question = rubric.path.parent / rubric.question_text if rubric.question_text and rubric.path else None
+    question = rubric.question_path
     memo_path = store.folder / "similarity.json" if store is not None else None
     memo: dict[str, Any] = {}
     context = [code_fingerprint(), file_digest(question)]

@@ -16,12 +16,11 @@ import io
 import secrets
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
-
-from grader.key import Key
-from grader.rubric import Rubric
-from grader.score import load_overrides
+if TYPE_CHECKING:  # `grader grade` imports review.store through this package: a rerun loads no grading code
+    from grader.key import Key
+    from grader.rubric import Rubric
 
 
 class ReviewError(Exception):
@@ -101,6 +100,8 @@ def _default_ta() -> str:
 
 def export_decisions(folder: Path, rubric: Rubric, key: Key, path: Path) -> int:
     """Write the decisions as an overrides file (YAML, or CSV by its suffix); returns how many."""
+    import yaml
+
     from grader.review.store import as_overrides
 
     store, _ = _folder(folder, rubric, key)
@@ -123,6 +124,8 @@ def import_decisions(folder: Path, rubric: Rubric, key: Key, path: Path, ta: str
     """Read an overrides file into the workspace as decisions; every entry must name a known
     submission and part, or nothing is imported."""
     store, graded = _folder(folder, rubric, key)
+    from grader.score import load_overrides
+
     overrides = load_overrides(path)
     problems = []
     for o in overrides:

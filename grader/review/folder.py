@@ -17,6 +17,7 @@ from typing import Any
 from grader.key import Key
 from grader.kinds import get_kind
 from grader.kinds.base import Extracted
+from grader.report.folder import earlier_submissions
 from grader.review.store import Decision, Item, Store
 from grader.rubric import Part, Rubric
 from grader.score import answer_fingerprint, round_score
@@ -131,8 +132,7 @@ class GradedFolder:
     # ------------------------------------------------------------ loading
 
     def _results(self) -> list[Path]:
-        return sorted(p / "result.json" for p in self.folder.iterdir()
-                      if p.is_dir() and not p.name.startswith(".") and (p / "result.json").is_file())
+        return [self.folder / name / "result.json" for name in sorted(earlier_submissions(self.folder))]
 
     def reload(self) -> bool:
         """Read the results again when a regrade changed them; True when something changed."""
@@ -211,10 +211,10 @@ class GradedFolder:
 
     def statement(self, part_id: str) -> str:
         """The question's text from the rubric's question_text file (the whole question the part belongs to)."""
-        if not self.rubric.question_text or self.rubric.path is None:
+        if self.rubric.question_path is None:
             return ""
         try:
-            text = (self.rubric.path.parent / self.rubric.question_text).read_text(encoding="utf-8")
+            text = self.rubric.question_path.read_text(encoding="utf-8")
         except OSError:
             return ""
         question = self.part(part_id).question

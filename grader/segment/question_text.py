@@ -396,7 +396,7 @@ def question_text_of(rubric: Rubric) -> QuestionText:
     """The rubric's question text (its `question_text` file and its parts' `statement`s), built
     once per rubric and file."""
     statements = {p.id: p.statement for p in rubric.parts if p.statement}
-    path = (rubric.path.parent / rubric.question_text) if rubric.question_text and rubric.path else None
+    path = rubric.question_path
     try:
         stat = path.stat() if path else None
         stamp = (stat.st_mtime_ns, stat.st_size) if stat else None
