@@ -160,15 +160,16 @@ def unbrace(text: str) -> str:
     return text
 
 
-def env_end(src: str, name: str, i: int) -> tuple[int, int]:
-    """(start of the matching \\end{name}, index after it), from i; the end of the text if none."""
+def env_end(src: str, name: str, i: int, end: int | None = None) -> tuple[int, int]:
+    """(start of the matching \\end{name}, index after it), searching src[i:end]; (end, end) if none."""
+    end = len(src) if end is None else end
     pattern = re.compile(r"\\(begin|end)\s*\{" + re.escape(name) + r"\}")
     depth = 1
-    for m in pattern.finditer(src, i):
+    for m in pattern.finditer(src, i, end):
         depth += 1 if m.group(1) == "begin" else -1
         if depth == 0:
             return m.start(), m.end()
-    return len(src), len(src)
+    return end, end
 
 
 def substitute(body: str, args: list[str]) -> tuple[str, set[int]]:

@@ -43,7 +43,6 @@ NOT_CONDITIONALS = {"iff", "ifthenelse", "ifboolexpr", "ifboolexpe", "ifdefmacro
 _UNDECIDABLE = {"ifvmode", "ifhmode", "ifmmode", "ifinner", "ifvoid", "ifhbox", "ifvbox", "ifeof", "iffontchar",
                 "ifincsname", "ifpdfprimitive", "ifprimitive", "ifpdf", "ifxetex", "ifluatex", "ifPDFTeX",
                 "ifXeTeX", "ifLuaTeX"}
-_NUMBER_PRIMITIVES = {"ifnum", "ifodd", "ifcase", "ifabsnum", "ifpdfabsnum"}
 
 
 def is_conditional(name: str, expander: MacroExpander) -> bool:

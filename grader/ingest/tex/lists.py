@@ -20,11 +20,10 @@ def listing(walker: Walker, env: str, start: int, stop: int) -> None:
     opt = walker.opt(start, stop)
     style = walker.text_of((opt[0], opt[1])) if opt else ""
     j = opt[2] if opt else start
-    walker.list_depth += 1
+    enumerated = env not in {"itemize", "itemize*", "description", "todolist", "checklist", "compactitem",
+                             "checkboxes"}
     try:
         items = split_items(walker, j, stop)
-        enumerated = env not in {"itemize", "itemize*", "description", "todolist", "checklist",
-                                 "compactitem", "checkboxes"}
         if enumerated:
             walker.enum_depth += 1
         labels = [_auto_label(style, n, walker.enum_depth, env) if enumerated else "-" for n in range(len(items))]
@@ -39,7 +38,6 @@ def listing(walker: Walker, env: str, start: int, stop: int) -> None:
             rendered.append((n, label, body, raw))
         render_items(walker, rendered, letters, labels)
     finally:
-        walker.list_depth -= 1
         if enumerated:
             walker.enum_depth -= 1
 

@@ -141,15 +141,6 @@ def read_bracketed(src: str, i: int, end: int | None = None) -> tuple[str, int] 
     return None
 
 
-def find_braced_after(src: str, i: int) -> int | None:
-    """Index after the first brace group following i (skipping a delimited parameter text)."""
-    j = src.find("{", i)
-    if j < 0 or j - i > 200:
-        return None
-    got = read_braced(src, j)
-    return got[1] if got else None
-
-
 def find_dollar(src: str, i: int, end: int) -> int:
     """Index after the $ closing inline math opened before i."""
     j = i

@@ -84,7 +84,6 @@ def _picture(walker: Walker, options: str, body: str) -> None:
             shown.append(compact)
         else:
             walker.put(walker.log.add(spaced, f"{veil[0]}, a TikZ node", unsure=veil[1]))
-    texts_shown = shown
     by_text: dict[str, Label] = {}
     for lab in labels:
         by_text.setdefault(lab.text, lab)
@@ -95,8 +94,8 @@ def _picture(walker: Walker, options: str, body: str) -> None:
     elif grids_drawn and fills:
         grid = _labels_from_grid(grids_drawn[0])
     if grid is None:
-        if texts_shown:
-            walker.put(" ".join(texts_shown) + "\n")
+        if shown:
+            walker.put(" ".join(shown) + "\n")
         return
     reading = read_cells(grid, fills, "tex-tikz", "tex-text-mark", confidence=0.9)
     index = len(walker.grids)

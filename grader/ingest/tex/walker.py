@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager, contextmanager
 from grader.ingest.grids import CHECKED, RGB, UNCHECKED, parse_color, parse_color_spec
 from grader.ingest.limits import Limits, RejectedFile
 from grader.ingest.tex import lists, tables, tikz, visibility
+from grader.ingest.tex.arguments import env_end
 from grader.ingest.tex.hidden import HiddenLog, HiddenRecord
 from grader.ingest.tex.source import (CS, HIDDEN_OPEN, MARKER, PRIVATE, VERB, brace_table, find_dollar,
                                       read_bracketed, skip_blanks, skip_spaces)
@@ -68,7 +69,6 @@ class Walker:
         self.grids: list[dict] = []  # GridFinding fields except offset/heading, by marker index
         self.grid_source = 0  # where in the source the grid being read starts (its frame, its caption)
         self.counters = {k: 0 for k in SECTIONS}
-        self.list_depth = 0
         self.enum_depth = 0
         self.depth = 0
         self.started = started
@@ -220,14 +220,8 @@ class Walker:
         return got if got is not None and got < end else end
 
     def env_end(self, name: str, i: int, end: int) -> tuple[int, int]:
-        """(start of the matching \\end{name}, index after it), searching from i."""
-        pattern = re.compile(r"\\(begin|end)\s*\{" + re.escape(name) + r"\}")
-        depth = 1
-        for m in pattern.finditer(self.src, i, end):
-            depth += 1 if m.group(1) == "begin" else -1
-            if depth == 0:
-                return m.start(), m.end()
-        return end, end
+        """(start of the matching \\end{name}, index after it), searching from i up to end."""
+        return env_end(self.src, name, i, end)
 
     def text_of(self, span: tuple[int, int] | None) -> str:
         if span is None:
